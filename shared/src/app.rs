@@ -1,0 +1,160 @@
+//! The application state, built once per cold start, and the entry point
+//! that turns every request into a response (never an `Err`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::StatusCode;
+use lambda_http::{Body, Response};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::cookies::{self, Keys};
+use crate::error::AppError;
+use crate::handlers;
+use crate::password::{HashError, Hasher};
+use crate::request::Req;
+use crate::responses::{self, Reply};
+use crate::store::{self, Store};
+use crate::views::{Chrome, Views};
+
+/// Which Lambda function is running: each serves only its own routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `/`, `/account` and the session sign-out forms.
+    Home,
+    Login,
+    Register,
+    Logout,
+}
+
+impl Function {
+    /// The function API Gateway routes `path` to (template.yaml and the
+    /// local router in Cargo.toml say the same; a test checks).
+    pub fn for_path(path: &str) -> Option<Function> {
+        match path {
+            "/" | "/account" | "/account/sessions/revoke" | "/account/sessions/revoke-others" => {
+                Some(Function::Home)
+            }
+            "/login" => Some(Function::Login),
+            "/register" => Some(Function::Register),
+            "/logout" => Some(Function::Logout),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Home => "home",
+            Function::Login => "login",
+            Function::Register => "register",
+            Function::Logout => "logout",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("templates: {0}")]
+    Templates(#[from] tera::Error),
+    #[error("argon2: {0}")]
+    Hasher(#[from] HashError),
+}
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub keys: Keys,
+    pub hasher: Hasher,
+    pub views: Views,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Everything slow or fallible happens here, once: configuration, keys,
+    /// the SDK client, template parsing, Argon2 parameters.
+    pub fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, InitError> {
+        let client = store::client(&config);
+        Ok(App {
+            store: Store::new(client, &config),
+            keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
+            hasher: Hasher::new(&config)?,
+            views: Views::new(&config.site_name)?,
+            config,
+            clock,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, InitError> {
+        Self::new(Config::from_env()?, Arc::new(SystemClock))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Serves one request. Every outcome, failures included, is a rendered
+    /// page with the security headers; nothing is returned to the runtime as
+    /// an error (that would be API Gateway's bare 502).
+    pub async fn handle(
+        &self,
+        function: Function,
+        request: lambda_http::Request,
+    ) -> Response<Body> {
+        let started = Instant::now();
+        let req = Req::from_lambda(request);
+        let mut reply = match handlers::route(self, function, &req).await {
+            Ok(reply) => reply,
+            Err(e) => self.error_reply(&e),
+        };
+        // A rendered page has shown the flash messages: drop them. A redirect
+        // carries them on to the page it leads to.
+        let flash_name = cookies::name(cookies::FLASH, req.secure);
+        if !reply.is_redirect()
+            && req.cookie(cookies::FLASH).is_some()
+            && !reply.cookies.iter().any(|c| c.name() == flash_name)
+        {
+            reply
+                .cookies
+                .push(cookies::removal(cookies::FLASH, req.secure));
+        }
+        tracing::info!(
+            request_id = %req.request_id,
+            method = %req.method,
+            path = %req.path,
+            status = reply.status.as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        responses::finish(reply, req.secure, &self.views.style_src)
+    }
+
+    fn error_reply(&self, e: &AppError) -> Reply {
+        let status = e.status();
+        if status.is_server_error() {
+            tracing::error!(error = %e, "request failed");
+        } else {
+            tracing::info!(error = %e, "request refused");
+        }
+        let (title, message) = e.page();
+        let html = self.views.error_page(title, &message, &Chrome::default());
+        let mut reply = Reply::page(status, html);
+        if let AppError::MethodNotAllowed(allow) = e {
+            reply.allow = Some(allow);
+        }
+        reply
+    }
+
+    /// A page for `status` with a message, used by handlers too.
+    pub fn message_page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+        chrome: &Chrome,
+    ) -> Reply {
+        Reply::page(status, self.views.error_page(title, message, chrome))
+    }
+}

@@ -1,0 +1,213 @@
+//! Configuration, read once per cold start from the environment.
+
+use std::env;
+
+/// OWASP's current minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
+pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
+pub const ARGON2_MIN_ITERATIONS: u32 = 2;
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} must be at least {min} bytes long")]
+    SecretTooShort { name: &'static str, min: usize },
+    #[error("{name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub users_table: String,
+    pub sessions_table: String,
+    pub throttle_table: String,
+    /// Endpoint override (local Dynoxide); `None` on AWS.
+    pub dynamodb_endpoint: Option<String>,
+    pub region: String,
+    /// Signs cookies and keys CSRF tokens.
+    pub secret: Vec<u8>,
+    /// A retired secret that still verifies cookies during a rotation.
+    pub previous_secret: Option<Vec<u8>>,
+    pub password_min_length: usize,
+    pub login_user_limit: u32,
+    pub login_ip_limit: u32,
+    pub login_window_secs: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub site_name: String,
+}
+
+impl std::fmt::Debug for Config {
+    // Never print the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("users_table", &self.users_table)
+            .field("sessions_table", &self.sessions_table)
+            .field("throttle_table", &self.throttle_table)
+            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("region", &self.region)
+            .field("password_min_length", &self.password_min_length)
+            .field("login_ip_limit", &self.login_ip_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| env::var(k).ok())
+    }
+
+    /// Builds the configuration from any key/value lookup (the environment,
+    /// or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let text = |k: &str, default: &str| {
+            get(k)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let secret = get("SESSION_SECRET")
+            .filter(|s| !s.is_empty())
+            .ok_or(ConfigError::Missing("SESSION_SECRET"))?
+            .into_bytes();
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError::SecretTooShort {
+                name: "SESSION_SECRET",
+                min: MIN_SECRET_BYTES,
+            });
+        }
+        let previous_secret = match get("SESSION_SECRET_PREVIOUS").filter(|s| !s.is_empty()) {
+            Some(p) if p.len() < MIN_SECRET_BYTES => {
+                return Err(ConfigError::SecretTooShort {
+                    name: "SESSION_SECRET_PREVIOUS",
+                    min: MIN_SECRET_BYTES,
+                })
+            }
+            p => p.map(String::into_bytes),
+        };
+        let password_min_length = number(&get, "PASSWORD_MIN_LENGTH", 8, 8, 128)?;
+        Ok(Config {
+            users_table: text("USERS_TABLE", "users"),
+            sessions_table: text("SESSIONS_TABLE", "sessions"),
+            throttle_table: text("THROTTLE_TABLE", "throttle"),
+            dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
+            region: get("AWS_REGION")
+                .or_else(|| get("AWS_DEFAULT_REGION"))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "us-east-1".to_string()),
+            secret,
+            previous_secret,
+            password_min_length: password_min_length as usize,
+            login_user_limit: 5,
+            login_ip_limit: number(&get, "LOGIN_IP_LIMIT", 100, 1, 1_000_000)?,
+            login_window_secs: 15 * 60,
+            argon2_memory_kib: number(
+                &get,
+                "ARGON2_MEMORY_KIB",
+                ARGON2_MIN_MEMORY_KIB,
+                ARGON2_MIN_MEMORY_KIB,
+                4 * 1024 * 1024,
+            )?,
+            argon2_iterations: number(
+                &get,
+                "ARGON2_ITERATIONS",
+                ARGON2_MIN_ITERATIONS,
+                ARGON2_MIN_ITERATIONS,
+                64,
+            )?,
+            argon2_parallelism: number(&get, "ARGON2_PARALLELISM", 1, 1, 16)?,
+            site_name: text("SITE_NAME", "The Blog"),
+        })
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = get(name).filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    let n: u32 = raw.trim().parse().map_err(|_| ConfigError::Invalid {
+        name,
+        why: format!("{raw:?} is not a whole number"),
+    })?;
+    if n < min || n > max {
+        return Err(ConfigError::Invalid {
+            name,
+            why: format!("{n} is outside {min}..={max}"),
+        });
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn refuses_to_start_without_a_long_enough_secret() {
+        assert_eq!(
+            cfg(&[]).unwrap_err(),
+            ConfigError::Missing("SESSION_SECRET")
+        );
+        assert!(matches!(
+            cfg(&[("SESSION_SECRET", "short")]),
+            Err(ConfigError::SecretTooShort { .. })
+        ));
+        assert!(matches!(
+            cfg(&[("SESSION_SECRET", SECRET), ("SESSION_SECRET_PREVIOUS", "x")]),
+            Err(ConfigError::SecretTooShort { .. })
+        ));
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = cfg(&[("SESSION_SECRET", SECRET)]).unwrap();
+        assert_eq!(c.users_table, "users");
+        assert_eq!(c.password_min_length, 8);
+        assert_eq!(c.argon2_memory_kib, ARGON2_MIN_MEMORY_KIB);
+        assert_eq!(c.login_ip_limit, 100);
+        let c = cfg(&[
+            ("SESSION_SECRET", SECRET),
+            ("USERS_TABLE", "u"),
+            ("PASSWORD_MIN_LENGTH", "15"),
+            ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+        ])
+        .unwrap();
+        assert_eq!(c.users_table, "u");
+        assert_eq!(c.password_min_length, 15);
+        assert_eq!(
+            c.dynamodb_endpoint.as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+    }
+
+    #[test]
+    fn argon2_parameters_cannot_go_below_owasp_minimum() {
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("ARGON2_MEMORY_KIB", "4096")]).is_err());
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("ARGON2_ITERATIONS", "1")]).is_err());
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("PASSWORD_MIN_LENGTH", "6")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let c = cfg(&[("SESSION_SECRET", SECRET)]).unwrap();
+        assert!(!format!("{c:?}").contains(SECRET));
+    }
+}

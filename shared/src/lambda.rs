@@ -1,0 +1,22 @@
+//! The Lambda entry point shared by every function binary.
+
+use std::sync::Arc;
+
+use lambda_http::{service_fn, Error, Request};
+
+use crate::app::{App, Function};
+
+/// Builds the app once per cold start, then serves requests until the
+/// runtime stops. A missing or short `SESSION_SECRET` stops the start.
+pub async fn run(function: Function) -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = Arc::new(App::from_env().map_err(|e| {
+        tracing::error!(error = %e, "refusing to start");
+        e
+    })?);
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(app.handle(function, req).await) }
+    }))
+    .await
+}

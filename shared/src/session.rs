@@ -1,0 +1,113 @@
+//! Session tokens and lifetimes. The browser holds `user_key:token` in a
+//! signed cookie; the server stores only SHA-256(token), under the user's key,
+//! so one consistent `GetItem` finds a session and one `Query` lists them all.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+use crate::cookies::hex;
+
+/// Without "remember me": 2 hours without a request...
+pub const IDLE_SECS: i64 = 2 * 60 * 60;
+/// ...or 24 hours in all, whichever comes first.
+pub const ABSOLUTE_SECS: i64 = 24 * 60 * 60;
+/// With "remember me": the cookie and the session live 30 days.
+pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
+/// `last_seen` is written at most this often, so page views rarely write.
+pub const TOUCH_EVERY_SECS: i64 = 5 * 60;
+
+const TOKEN_BYTES: usize = 32;
+
+/// `n` random bytes from the OS, base64url without padding.
+pub fn random_b64(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A fresh 256-bit session token.
+pub fn new_token() -> String {
+    random_b64(TOKEN_BYTES)
+}
+
+/// The public id of a session, shown on /account and used to end it; it is
+/// unrelated to the token.
+pub fn new_public_id() -> String {
+    random_b64(12)
+}
+
+/// What the sessions table stores instead of the token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn cookie_value(user_key: &str, token: &str) -> String {
+    format!("{user_key}:{token}")
+}
+
+/// Splits a verified cookie value back into `(user_key, token)`, refusing
+/// anything that a cookie of ours could not hold.
+pub fn parse_cookie_value(value: &str) -> Option<(&str, &str)> {
+    let (user_key, token) = value.rsplit_once(':')?;
+    let token_ok = token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let user_ok = crate::validate::is_username(user_key);
+    (token_ok && user_ok).then_some((user_key, token))
+}
+
+/// When a session ends if it sees no further request.
+pub fn expires_at(created_at: i64, last_seen: i64, remember: bool) -> i64 {
+    if remember {
+        created_at + REMEMBER_SECS
+    } else {
+        (last_seen + IDLE_SECS).min(created_at + ABSOLUTE_SECS)
+    }
+}
+
+/// Whether a request at `now` should record itself as the session's last use.
+pub fn needs_touch(last_seen: i64, now: i64) -> bool {
+    now - last_seen >= TOUCH_EVERY_SECS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_distinct() {
+        let a = new_token();
+        let b = new_token();
+        assert_eq!(a.len(), 43); // 256 bits
+        assert_ne!(a, b);
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(new_public_id(), new_public_id());
+    }
+
+    #[test]
+    fn cookie_value_round_trips_and_rejects_junk() {
+        let t = new_token();
+        let v = cookie_value("alice", &t);
+        assert_eq!(parse_cookie_value(&v), Some(("alice", t.as_str())));
+        assert_eq!(parse_cookie_value("alice"), None);
+        assert_eq!(parse_cookie_value("alice:short"), None);
+        assert_eq!(parse_cookie_value(&format!("a b:{t}")), None);
+        assert_eq!(parse_cookie_value(&format!(":{t}")), None);
+    }
+
+    #[test]
+    fn lifetimes() {
+        // Idle: 2 h after the last request...
+        assert_eq!(expires_at(0, 0, false), IDLE_SECS);
+        // ...capped at 24 h in all.
+        assert_eq!(expires_at(0, 23 * 3600, false), ABSOLUTE_SECS);
+        // Remembered: 30 days from login, whatever the activity.
+        assert_eq!(expires_at(0, 29 * 86400, true), REMEMBER_SECS);
+        assert!(!needs_touch(0, 299));
+        assert!(needs_touch(0, 300));
+    }
+}

@@ -1,0 +1,82 @@
+//! Dev tool, never deployed: serves Dynoxide (DynamoDB on SQLite) on
+//! 127.0.0.1 with a file database and creates the service's tables, with the
+//! same keys and TTL as template.yaml, when they are missing.
+//!
+//! `local-dynamodb [--port 8000] [--db .local/dynamodb.sqlite]`
+
+use std::sync::Arc;
+
+use shared::store::{self, Store};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut port: u16 = std::env::var("DYNAMODB_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8000);
+    let mut db_path = ".local/dynamodb.sqlite".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port needs a number")?
+            }
+            "--db" => db_path = args.next().ok_or("--db needs a path")?,
+            "--memory" => db_path = String::new(),
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let db = if db_path.is_empty() {
+        dynoxide::Database::memory()?
+    } else {
+        if let Some(dir) = std::path::Path::new(&db_path).parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        dynoxide::Database::new(&db_path)?
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
+        let _ = stop_rx.await;
+    }));
+
+    // Table names come from the same variables the functions read.
+    let mut config = shared::Config::from_lookup(|k| match k {
+        "SESSION_SECRET" => Some("unused-by-this-tool-unused-by-this-tool".into()),
+        _ => std::env::var(k).ok(),
+    })?;
+    config.dynamodb_endpoint = Some(endpoint.clone());
+    let store = Store::new(store::client(&config), &config);
+    store.create_tables().await?;
+    println!(
+        "local DynamoDB (Dynoxide) ready at {endpoint}: tables {}, {}, {} in {}",
+        config.users_table,
+        config.sessions_table,
+        config.throttle_table,
+        if db_path.is_empty() {
+            "memory"
+        } else {
+            &db_path
+        }
+    );
+
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let notify = Arc::clone(&stop);
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+        notify.notify_one();
+    });
+    stop.notified().await;
+    let _ = stop_tx.send(());
+    server.await??;
+    Ok(())
+}
