@@ -11,6 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::cookies::{self, Keys};
 use crate::error::AppError;
+use crate::flash;
 use crate::handlers;
 use crate::password::{HashError, Hasher};
 use crate::request::Req;
@@ -28,19 +29,28 @@ pub enum Function {
     Logout,
 }
 
+/// Every route: method, path, and the function that serves it. The local
+/// router (Cargo.toml) and template.yaml must say the same; a test checks.
+pub const ROUTES: &[(&str, &str, Function)] = &[
+    ("GET", "/", Function::Home),
+    ("GET", "/account", Function::Home),
+    ("POST", "/account/sessions/revoke", Function::Home),
+    ("POST", "/account/sessions/revoke-others", Function::Home),
+    ("GET", "/login", Function::Login),
+    ("POST", "/login", Function::Login),
+    ("GET", "/register", Function::Register),
+    ("POST", "/register", Function::Register),
+    ("GET", "/logout", Function::Logout),
+    ("POST", "/logout", Function::Logout),
+];
+
 impl Function {
-    /// The function API Gateway routes `path` to (template.yaml and the
-    /// local router in Cargo.toml say the same; a test checks).
+    /// The function API Gateway routes `path` to.
     pub fn for_path(path: &str) -> Option<Function> {
-        match path {
-            "/" | "/account" | "/account/sessions/revoke" | "/account/sessions/revoke-others" => {
-                Some(Function::Home)
-            }
-            "/login" => Some(Function::Login),
-            "/register" => Some(Function::Register),
-            "/logout" => Some(Function::Logout),
-            _ => None,
-        }
+        ROUTES
+            .iter()
+            .find(|(_, p, _)| *p == path)
+            .map(|(_, _, f)| *f)
     }
 
     pub fn name(self) -> &'static str {
@@ -119,6 +129,12 @@ impl App {
             reply
                 .cookies
                 .push(cookies::removal(cookies::FLASH, req.secure));
+            // The page a browser lands on after logging out clears the
+            // site's cookies (see handlers::logout).
+            let shown = flash::read(&self.keys, req.cookie(cookies::FLASH));
+            if shown.iter().any(|f| f.text == handlers::MSG_LOGGED_OUT) {
+                reply.clear_site_cookies = true;
+            }
         }
         tracing::info!(
             request_id = %req.request_id,

@@ -711,6 +711,11 @@ async fn logout(app: &App, req: &Req) -> Result<Reply> {
     let mut reply = Reply::redirect("/")
         .cookie(cookies::removal(cookies::SESSION, req.secure))
         .cookie(flash_cookie(app, req, &[Flash::success(MSG_LOGGED_OUT)]));
-    reply.clear_site_cookies = true;
+    // Browsers that honour `Clear-Site-Data` ignore the cookies set in the
+    // same response (the spec says so; Chromium does), which would lose the
+    // "Logged out" message. A browser navigation therefore gets the header
+    // with the page that shows the message (see `App::handle`); any other
+    // client gets it here.
+    reply.clear_site_cookies = !req.is_navigation();
     Ok(reply)
 }

@@ -21,7 +21,7 @@ pub mod store;
 pub mod validate;
 pub mod views;
 
-pub use app::{App, Function};
+pub use app::{App, Function, ROUTES};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use error::AppError;

@@ -80,6 +80,12 @@ impl Req {
         cookies::find(&self.cookies, base, self.secure)
     }
 
+    /// A top-level browser navigation (a followed link or a submitted form).
+    pub fn is_navigation(&self) -> bool {
+        self.header("sec-fetch-mode")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("navigate"))
+    }
+
     /// Whether the browser says this POST came from another site: either
     /// `Sec-Fetch-Site: cross-site`, or an `Origin` that is not this host.
     pub fn is_cross_site(&self) -> bool {

@@ -144,6 +144,32 @@ t!(logout_ends_the_session_server_side, async {
 });
 
 t!(
+    a_browser_gets_clear_site_data_with_the_page_that_says_logged_out,
+    async {
+        // Chromium drops cookies set alongside Clear-Site-Data, so a navigating
+        // browser gets the header one response later, with the message.
+        let env = Env::start().await;
+        let mut b = env.browser();
+        b.register("Alice", "alice@example.com", PASSWORD).await;
+        b.extra_headers
+            .push(("sec-fetch-mode".into(), "navigate".into()));
+        let p = b.logout().await;
+        assert_eq!((p.status, p.location()), (303, Some("/")));
+        assert!(p.header("clear-site-data").is_none());
+        assert!(p
+            .set_cookie("__Host-session")
+            .unwrap()
+            .contains("Max-Age=0"));
+        let home = b.get("/").await;
+        assert!(home.body.contains("Logged out successfully."));
+        assert_eq!(home.header("clear-site-data"), Some("\"cookies\""));
+        let again = b.get("/").await;
+        assert!(!again.body.contains("Logged out successfully."));
+        assert!(again.header("clear-site-data").is_none());
+    }
+);
+
+t!(
     tampered_or_unknown_cookie_is_anonymous_not_an_error,
     async {
         let env = Env::start().await;
