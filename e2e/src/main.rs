@@ -396,9 +396,13 @@ async fn remembered_login_survives_a_restart(cx: &Ctx, remember: bool) -> Result
 async fn account_asks_to_log_in_then_returns(cx: &Ctx) -> Result {
     let user = cx.user("Returner");
     let setup = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = setup
-        .register(&user, &format!("{user}@example.com"), PASSWORD)
-        .await;
+    let r = async {
+        setup
+            .register(&user, &format!("{user}@example.com"), PASSWORD)
+            .await?;
+        setup.expect_text("Registration successful").await
+    }
+    .await;
     setup.close().await?;
     r?;
     let b = Browser::open(&cx.profile(), 1280, 900).await?;

@@ -9,12 +9,22 @@
 //! - throttle: `pk` = a counter's key, `expires_at` (TTL) ends its window.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, Delete, KeySchemaElement,
+    KeyType, Put, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -200,12 +210,108 @@ impl Counter {
     }
 }
 
+/// Whether a call reads or writes, for counting its capacity units.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Read,
+    Write,
+}
+
+/// DynamoDB calls made and capacity units consumed, as DynamoDB reports
+/// them (`ReturnConsumedCapacity: TOTAL` on every call): for the figures per
+/// route and for tests that pin the number of calls a route makes.
+#[derive(Debug, Default)]
+pub struct Usage {
+    calls: AtomicU64,
+    read_milli: AtomicU64,
+    write_milli: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UsageCount {
+    pub calls: u64,
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+impl Usage {
+    fn note<'a>(&self, kind: Kind, capacity: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let units: f64 = capacity
+            .into_iter()
+            .filter_map(|c| c.capacity_units())
+            .sum();
+        let milli = (units * 1000.0).round() as u64;
+        match kind {
+            Kind::Read => self.read_milli.fetch_add(milli, Ordering::Relaxed),
+            Kind::Write => self.write_milli.fetch_add(milli, Ordering::Relaxed),
+        };
+    }
+
+    /// The counts so far, resetting them to zero.
+    pub fn take(&self) -> UsageCount {
+        UsageCount {
+            calls: self.calls.swap(0, Ordering::Relaxed),
+            read_units: self.read_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            write_units: self.write_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+}
+
+/// The capacity an operation's output reports.
+trait Capacity {
+    fn capacity(&self) -> Vec<&ConsumedCapacity>;
+}
+
+macro_rules! single_capacity {
+    ($($t:ty),*) => {$(
+        impl Capacity for $t {
+            fn capacity(&self) -> Vec<&ConsumedCapacity> {
+                self.consumed_capacity().into_iter().collect()
+            }
+        }
+    )*};
+}
+macro_rules! many_capacity {
+    ($($t:ty),*) => {$(
+        impl Capacity for $t {
+            fn capacity(&self) -> Vec<&ConsumedCapacity> {
+                self.consumed_capacity().iter().collect()
+            }
+        }
+    )*};
+}
+single_capacity!(
+    GetItemOutput,
+    PutItemOutput,
+    UpdateItemOutput,
+    DeleteItemOutput,
+    QueryOutput
+);
+many_capacity!(BatchGetItemOutput, TransactWriteItemsOutput);
+
+/// Records a call's outcome in `Usage` and passes it on.
+trait Counted {
+    fn counted(self, usage: &Usage, kind: Kind) -> Self;
+}
+
+impl<T: Capacity, E> Counted for std::result::Result<T, E> {
+    fn counted(self, usage: &Usage, kind: Kind) -> Self {
+        match &self {
+            Ok(out) => usage.note(kind, out.capacity()),
+            Err(_) => usage.note(kind, []),
+        }
+        self
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     client: Client,
     users: String,
     sessions: String,
     throttle: String,
+    pub usage: Arc<Usage>,
 }
 
 impl Store {
@@ -215,6 +321,7 @@ impl Store {
             users: config.users_table.clone(),
             sessions: config.sessions_table.clone(),
             throttle: config.throttle_table.clone(),
+            usage: Arc::default(),
         }
     }
 
@@ -244,8 +351,10 @@ impl Store {
             .transact_write_items()
             .transact_items(put(user.to_item())?)
             .transact_items(put(marker)?)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await;
+            .await
+            .counted(&self.usage, Kind::Write);
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -277,8 +386,10 @@ impl Store {
             .table_name(&self.users)
             .key("pk", s(user_pk(key)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Read)
             .map_err(unavailable)?;
         out.item().map(User::from_item).transpose()
     }
@@ -312,8 +423,10 @@ impl Store {
                 .client
                 .batch_get_item()
                 .set_request_items(Some(request))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
+                .counted(&self.usage, Kind::Read)
                 .map_err(unavailable)?;
             for (table, items) in out.responses().iter().flat_map(|r| r.iter()) {
                 for item in items {
@@ -356,8 +469,10 @@ impl Store {
             .update_expression("SET password_hash = :h")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":h", s(hash))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Write)
             .map(|_| ())
             .or_else(|e| {
                 if is_conditional_failure(&e) {
@@ -373,8 +488,10 @@ impl Store {
             .put_item()
             .table_name(&self.sessions)
             .set_item(Some(session.to_item()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Write)
             .map(|_| ())
             .map_err(unavailable)
     }
@@ -413,7 +530,12 @@ impl Store {
                     .build(),
             );
         }
-        tx.send().await.map(|_| ()).map_err(unavailable)
+        tx.return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .counted(&self.usage, Kind::Write)
+            .map(|_| ())
+            .map_err(unavailable)
     }
 
     /// The session for this cookie, strongly consistent, so a sign-out
@@ -425,8 +547,10 @@ impl Store {
             .table_name(&self.sessions)
             .set_key(Some(Session::key(user_key, token_hash)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Read)
             .map_err(unavailable)?;
         out.item().map(Session::from_item).transpose()
     }
@@ -447,8 +571,10 @@ impl Store {
             .condition_expression("attribute_exists(token_hash)")
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(expires_at))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Write)
             .map(|_| ())
             .or_else(|e| {
                 if is_conditional_failure(&e) {
@@ -464,8 +590,10 @@ impl Store {
             .delete_item()
             .table_name(&self.sessions)
             .set_key(Some(Session::key(user_key, token_hash)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .counted(&self.usage, Kind::Write)
             .map(|_| ())
             .map_err(unavailable)
     }
@@ -484,8 +612,10 @@ impl Store {
                 .expression_attribute_values(":u", s(user_key))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
+                .counted(&self.usage, Kind::Read)
                 .map_err(unavailable)?;
             for item in out.items() {
                 sessions.push(Session::from_item(item)?);
@@ -514,8 +644,10 @@ impl Store {
                 .expression_attribute_values(":exp", n(now + window))
                 .expression_attribute_values(":now", n(now))
                 .return_values(ReturnValue::UpdatedNew)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await;
+                .await
+                .counted(&self.usage, Kind::Write);
             match out {
                 Ok(o) => {
                     let count = o
@@ -538,8 +670,10 @@ impl Store {
                         .item("expires_at", n(now + window))
                         .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
                         .expression_attribute_values(":now", n(now))
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
                         .send()
-                        .await;
+                        .await
+                        .counted(&self.usage, Kind::Write);
                     match put {
                         Ok(_) => return Ok(1),
                         Err(e) if is_conditional_failure(&e) => continue,

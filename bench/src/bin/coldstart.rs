@@ -1,0 +1,271 @@
+//! Cold starts, measured the way Lambda starts a function: a local stand-in
+//! for the Lambda Runtime API execs each release `bootstrap` with a
+//! Lambda-like environment and times exec -> its first
+//! `GET /2018-06-01/runtime/invocation/next` (init), then the first and the
+//! warm invocations. Two references run in the same harness: a bare
+//! lambda_http hello-world and the naive SDK pattern.
+//!
+//! `coldstart [RUNS] [TARGET_DIR]` (default 20 runs, target/release).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::mpsc;
+
+#[derive(Debug)]
+enum Seen {
+    Next(Instant),
+    Response(Instant, String),
+    Error(String),
+}
+
+#[derive(Clone)]
+struct Api {
+    events: Arc<Mutex<VecDeque<String>>>,
+    seen: mpsc::UnboundedSender<Seen>,
+}
+
+async fn next(State(api): State<Api>) -> (StatusCode, HeaderMap, String) {
+    let _ = api.seen.send(Seen::Next(Instant::now()));
+    let event = api.events.lock().ok().and_then(|mut q| q.pop_front());
+    let Some(event) = event else {
+        // No more work: hold the request, as Lambda does while frozen.
+        std::future::pending::<()>().await;
+        unreachable!()
+    };
+    let mut h = HeaderMap::new();
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() + 10_000)
+        .unwrap_or(0);
+    h.insert(
+        "lambda-runtime-aws-request-id",
+        "8476a536-e9f4-11e8-9739-2dfe598c3fcd".parse().unwrap(),
+    );
+    h.insert(
+        "lambda-runtime-deadline-ms",
+        deadline.to_string().parse().unwrap(),
+    );
+    h.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:bench"
+            .parse()
+            .unwrap(),
+    );
+    h.insert(
+        "lambda-runtime-trace-id",
+        "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
+            .parse()
+            .unwrap(),
+    );
+    h.insert("content-type", "application/json".parse().unwrap());
+    (StatusCode::OK, h, event)
+}
+
+async fn response(State(api): State<Api>, Path(_id): Path<String>, body: String) -> StatusCode {
+    let _ = api.seen.send(Seen::Response(Instant::now(), body));
+    StatusCode::ACCEPTED
+}
+
+async fn error(State(api): State<Api>, body: String) -> StatusCode {
+    let _ = api.seen.send(Seen::Error(body));
+    StatusCode::ACCEPTED
+}
+
+struct Run {
+    init: Duration,
+    first: Duration,
+    warm: Vec<Duration>,
+}
+
+/// Starts `binary` under a fresh Runtime API stand-in, delivers `events`,
+/// and times init, the first invocation and the warm ones.
+async fn run_once(
+    binary: &PathBuf,
+    env: &[(String, String)],
+    events: &[String],
+) -> Result<Run, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let api = Api {
+        events: Arc::new(Mutex::new(events.iter().cloned().collect())),
+        seen: tx,
+    };
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(error))
+        .with_state(api);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/25/[$LATEST]bench")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+        .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDBENCHEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "bench-secret-access-key")
+        .env("AWS_SESSION_TOKEN", "bench-session-token")
+        .env("LAMBDA_TASK_ROOT", "/var/task")
+        .env("_HANDLER", "bootstrap")
+        .env("TZ", ":UTC")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+
+    let mut marks = Vec::new();
+    let want = 1 + 2 * events.len(); // next, (response, next) per event
+    let collect = async {
+        while marks.len() < want {
+            match rx.recv().await {
+                Some(Seen::Next(t)) => marks.push(t),
+                Some(Seen::Response(t, body)) => {
+                    if !body.contains("\"statusCode\":200") && !body.contains("\"statusCode\":303")
+                    {
+                        return Err(format!(
+                            "unexpected response: {}",
+                            &body[..body.len().min(200)]
+                        ));
+                    }
+                    marks.push(t)
+                }
+                Some(Seen::Error(e)) => return Err(format!("function reported an error: {e}")),
+                None => return Err("stand-in stopped".into()),
+            }
+        }
+        Ok(())
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(30), collect).await;
+    let _ = child.kill().await;
+    server.abort();
+    outcome.map_err(|_| format!("{}: timed out", binary.display()))??;
+    Ok(Run {
+        init: marks[0] - started,
+        first: marks[1] - marks[0],
+        warm: marks[2..].chunks(2).skip(1).map(|w| w[1] - w[0]).collect(),
+    })
+}
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => ms(v[n / 2]),
+        n => (ms(v[n / 2 - 1]) + ms(v[n / 2])) / 2.0,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/release".into()));
+
+    let endpoint = bench::dynamodb().await;
+    let app = bench::app(&endpoint);
+    let session = bench::signed_in(&app, "coldstart").await;
+    let env = bench::env(&endpoint);
+    let ev = |method: &str, target: &str, cookies: &[String]| {
+        bench::event(method, target, cookies, None).to_string()
+    };
+    // Each function's first and warm invocations: a typical page for it,
+    // signed in where that costs a DynamoDB read.
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("ref-hello", vec![ev("GET", "/", &[]); 6]),
+        ("ref-naive-sdk", vec![ev("GET", "/", &[]); 6]),
+        ("home", vec![ev("GET", "/", &session); 6]),
+        ("login", vec![ev("GET", "/login", &[]); 6]),
+        ("register", vec![ev("GET", "/register", &[]); 6]),
+        ("logout", vec![ev("GET", "/logout", &session); 6]),
+    ];
+
+    println!(
+        "Cold start under a Runtime API stand-in: {runs} runs each, medians (ms); {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!(
+        "{:<14} {:>8} {:>10} {:>8} {:>12} {:>10}",
+        "function", "init", "first inv", "warm", "init/hello", "init/naive"
+    );
+    let mut inits: Vec<(String, f64)> = Vec::new();
+    let mut failed = false;
+    for (name, events) in &cases {
+        let binary = dir.join(name);
+        let mut init = Vec::new();
+        let mut first = Vec::new();
+        let mut warm = Vec::new();
+        // One unmeasured run warms the page cache for the binary.
+        let _ = run_once(&binary, &env, events).await;
+        for _ in 0..runs {
+            match run_once(&binary, &env, events).await {
+                Ok(r) => {
+                    init.push(r.init);
+                    first.push(r.first);
+                    warm.extend(r.warm);
+                }
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        let m = median(init);
+        inits.push((name.to_string(), m));
+        let hello = inits.first().map(|(_, v)| *v).unwrap_or(f64::NAN);
+        let naive = inits.get(1).map(|(_, v)| *v).unwrap_or(f64::NAN);
+        println!(
+            "{:<14} {:>8.2} {:>10.2} {:>8.3} {:>12.2} {:>10.2}",
+            name,
+            m,
+            median(first),
+            median(warm),
+            m / hello,
+            m / naive
+        );
+    }
+    let hello = inits[0].1;
+    let naive = inits[1].1;
+    let ok = inits[2..]
+        .iter()
+        .all(|(_, m)| *m <= naive && *m <= 2.0 * hello);
+    println!(
+        "target (every function: init <= naive SDK and <= 2x hello): {}",
+        if ok { "met" } else { "NOT met" }
+    );
+    if failed {
+        std::process::exit(1);
+    }
+}
