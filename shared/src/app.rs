@@ -53,6 +53,16 @@ impl Function {
             .map(|(_, _, f)| *f)
     }
 
+    /// The pages this function renders (besides the layout and error page).
+    pub fn pages(self) -> &'static [&'static str] {
+        match self {
+            Function::Home => &["index.html", "account.html"],
+            Function::Login => &["login.html"],
+            Function::Register => &["register.html"],
+            Function::Logout => &["logout.html"],
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Function::Home => "home",
@@ -86,19 +96,34 @@ impl App {
     /// Everything slow or fallible happens here, once: configuration, keys,
     /// the SDK client, template parsing, Argon2 parameters.
     pub fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, InitError> {
+        let views = Views::new(&config.site_name)?;
+        Self::with_views(config, clock, views)
+    }
+
+    /// The app as `function` runs it: only its own templates are parsed.
+    pub fn for_function(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        function: Function,
+    ) -> Result<Self, InitError> {
+        let views = Views::with_pages(&config.site_name, function.pages())?;
+        Self::with_views(config, clock, views)
+    }
+
+    fn with_views(config: Config, clock: Arc<dyn Clock>, views: Views) -> Result<Self, InitError> {
         let client = store::client(&config);
         Ok(App {
             store: Store::new(client, &config),
             keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
             hasher: Hasher::new(&config)?,
-            views: Views::new(&config.site_name)?,
+            views,
             config,
             clock,
         })
     }
 
-    pub fn from_env() -> Result<Self, InitError> {
-        Self::new(Config::from_env()?, Arc::new(SystemClock))
+    pub fn from_env(function: Function) -> Result<Self, InitError> {
+        Self::for_function(Config::from_env()?, Arc::new(SystemClock), function)
     }
 
     pub fn now(&self) -> i64 {

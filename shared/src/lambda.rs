@@ -10,7 +10,7 @@ use crate::app::{App, Function};
 /// runtime stops. A missing or short `SESSION_SECRET` stops the start.
 pub async fn run(function: Function) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let app = Arc::new(App::from_env().map_err(|e| {
+    let app = Arc::new(App::from_env(function).map_err(|e| {
         tracing::error!(error = %e, "refusing to start");
         e
     })?);

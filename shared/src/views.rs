@@ -46,9 +46,18 @@ pub struct Chrome {
 }
 
 impl Views {
+    /// Every page (for tests and tools).
     pub fn new(site_name: &str) -> Result<Self, tera::Error> {
+        Self::with_pages(site_name, &TEMPLATES.map(|(name, _)| name))
+    }
+
+    /// Only `pages` (plus the layout and the error page): a function parses
+    /// just what it renders, which keeps its cold start short.
+    pub fn with_pages(site_name: &str, pages: &[&str]) -> Result<Self, tera::Error> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(TEMPLATES)?;
+        tera.add_raw_templates(TEMPLATES.into_iter().filter(|(name, _)| {
+            matches!(*name, "base.html" | "error.html") || pages.contains(name)
+        }))?;
         let style_src = format!(
             "'sha256-{}'",
             STANDARD.encode(Sha256::digest(CSS.as_bytes()))
@@ -156,6 +165,24 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
         assert!(!html.contains("<img src=x"));
+    }
+
+    #[test]
+    fn a_subset_renders_its_pages_and_errors() {
+        let v = Views::with_pages("Blog", &["login.html"]).unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("username", "");
+        ctx.insert("remember", &false);
+        ctx.insert("next", &None::<&str>);
+        ctx.insert("next_encoded", &None::<&str>);
+        ctx.insert("error", &None::<&str>);
+        assert!(v.render("login.html", &Chrome::default(), ctx).is_ok());
+        assert!(v
+            .error_page("Oops", "x", &Chrome::default())
+            .contains("Oops"));
+        assert!(v
+            .render("account.html", &Chrome::default(), Context::new())
+            .is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use base64::Engine;
 use common::*;
+use shared::Function;
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -62,4 +63,59 @@ async fn the_login_fixture_signs_in_with_a_real_token() {
         p.body
     );
     assert!(b.get("/account").await.body.contains("alice@example.com"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_serves_its_routes_with_only_its_own_templates() {
+    let env = Env::start().await;
+    let config = shared::Config::from_lookup(|k| match k {
+        "SESSION_SECRET" => Some(SECRET.to_string()),
+        "DYNAMODB_ENDPOINT" => Some(env.endpoint.clone()),
+        _ => None,
+    })
+    .unwrap();
+    // Signed in, so that /account and /logout render their pages.
+    let mut full = env.browser();
+    full.register("Alice", "alice@example.com", PASSWORD).await;
+    for function in [
+        Function::Home,
+        Function::Login,
+        Function::Register,
+        Function::Logout,
+    ] {
+        let app = std::sync::Arc::new(
+            shared::App::for_function(config.clone(), env.clock.clone(), function).unwrap(),
+        );
+        for (method, path, f) in shared::ROUTES {
+            if *f != function || *method != "GET" {
+                continue;
+            }
+            for signed_in in [false, true] {
+                let mut b = Browser::new(app.clone(), true);
+                if signed_in {
+                    b.cookies = full.cookies.clone();
+                }
+                let p = b.get(path).await;
+                assert!(
+                    matches!(p.status, 200 | 303),
+                    "{path} signed in {signed_in}: {}",
+                    p.status
+                );
+            }
+        }
+        // Errors render too.
+        let mut b = Browser::new(app.clone(), true);
+        let p = b
+            .post_raw(function_path(function), b"x", "text/plain")
+            .await;
+        assert_eq!(p.status, 415);
+    }
+}
+
+fn function_path(f: Function) -> &'static str {
+    shared::ROUTES
+        .iter()
+        .find(|(m, _, g)| *g == f && *m == "POST")
+        .map(|(_, p, _)| *p)
+        .unwrap()
 }

@@ -171,7 +171,7 @@ async fn run_once(
     Ok(Run {
         init: marks[0] - started,
         first: marks[1] - marks[0],
-        warm: marks[2..].chunks(2).skip(1).map(|w| w[1] - w[0]).collect(),
+        warm: marks[2..].chunks_exact(2).map(|w| w[1] - w[0]).collect(),
     })
 }
 

@@ -211,10 +211,11 @@ impl Browser {
         let mut qsp = serde_json::Map::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            qsp.insert(
-                shared::forms::decode(k.as_bytes()).unwrap(),
-                shared::forms::decode(v.as_bytes()).unwrap().into(),
-            );
+            // API Gateway hands over what it could decode; keep the raw
+            // text where the escape is not UTF-8.
+            let decode =
+                |x: &str| shared::forms::decode(x.as_bytes()).unwrap_or_else(|_| x.to_string());
+            qsp.insert(decode(k), decode(v).into());
         }
         let mut ev = serde_json::json!({
             "version": "2.0",
