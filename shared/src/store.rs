@@ -758,19 +758,20 @@ impl Store {
 }
 
 /// The DynamoDB client, built straight from the Lambda environment rather
-/// than the full default provider chain (which probes profiles, SSO and
-/// IMDS at cold start). Timeouts and retries are sized so a throttled or
-/// unreachable DynamoDB ends in a 503 page well inside the function timeout.
+/// than aws-config's default provider chain (which probes profiles, SSO and
+/// IMDS at cold start): region and credentials from the variables Lambda
+/// sets. Timeouts and retries are sized so a throttled or unreachable
+/// DynamoDB ends in a 503 page well inside the function timeout.
 pub fn client(config: &Config) -> Client {
-    use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    use aws_config::retry::RetryConfig;
-    use aws_config::timeout::TimeoutConfig;
-    use aws_config::{BehaviorVersion, Region};
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     use std::time::Duration;
 
     let mut builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
+        .http_client(http_client())
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(3)
@@ -787,17 +788,25 @@ pub fn client(config: &Config) -> Client {
     if let Some(endpoint) = &config.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
-    if let Some(http) = amazon_roots_http_client() {
-        builder = builder.http_client(http);
-    }
-    let have_env_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
-    if have_env_credentials || config.dynamodb_endpoint.is_none() {
-        builder = builder.credentials_provider(EnvironmentVariableCredentialsProvider::new());
-    } else {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        // Lambda's execution role, as Lambda hands it to the process.
+        (Some(id), Some(secret)) => {
+            builder = builder.credentials_provider(Credentials::new(
+                id,
+                secret,
+                var("AWS_SESSION_TOKEN"),
+                None,
+                "environment",
+            ));
+        }
         // A local endpoint (Dynoxide) accepts any credentials.
-        builder = builder.credentials_provider(aws_credential_types::Credentials::new(
-            "local", "local", None, None, "local",
-        ));
+        _ if config.dynamodb_endpoint.is_some() => {
+            builder = builder
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+        }
+        // No credentials: every call fails, and each request gets the 503 page.
+        _ => tracing::error!("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set"),
     }
     Client::from_conf(builder.build())
 }
@@ -805,28 +814,28 @@ pub fn client(config: &Config) -> Client {
 /// The Amazon Trust Services roots that DynamoDB's certificates chain to.
 const AMAZON_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
 
-/// An HTTPS client that trusts only the Amazon Trust Services roots, so a
-/// cold start does not read and parse the ~140 system certificates (about
-/// 4 ms, most of this service's init). `DYNAMODB_TRUST_SYSTEM_ROOTS=1` goes
-/// back to the SDK's default (system roots), for endpoints behind other CAs.
-fn amazon_roots_http_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+/// HTTPS with rustls and ring, trusting only the Amazon Trust Services roots,
+/// so a cold start neither reads and parses the ~140 system certificates
+/// (about 4 ms, most of this service's init) nor starts aws-lc.
+/// `DYNAMODB_TRUST_SYSTEM_ROOTS=1` trusts the system's roots instead, for an
+/// endpoint behind another CA.
+fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::{tls, Builder};
-    if std::env::var("DYNAMODB_TRUST_SYSTEM_ROOTS").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    let trust = tls::TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AMAZON_ROOTS.as_bytes());
+    let trust = if std::env::var("DYNAMODB_TRUST_SYSTEM_ROOTS").is_ok_and(|v| v == "1") {
+        tls::TrustStore::default()
+    } else {
+        tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_ROOTS.as_bytes())
+    };
     let context = tls::TlsContext::builder()
         .with_trust_store(trust)
         .build()
-        .ok()?;
-    Some(
-        Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context)
-            .build_https(),
-    )
+        .unwrap_or_default();
+    Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(context)
+        .build_https()
 }

@@ -11,6 +11,11 @@ fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn main() {
+    std::env::set_var("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    time(
+        "tracing subscriber init",
+        lambda_http::tracing::init_default_subscriber,
+    );
     let env = bench::env("http://127.0.0.1:9");
     let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let config = time("Config::from_lookup", || {
@@ -31,10 +36,15 @@ fn main() {
     time("Hasher::new", || {
         shared::password::Hasher::new(&config).unwrap()
     });
-    time("Views::new (Tera parse)", || {
-        shared::views::Views::new("The Blog").unwrap()
+    time("Tera::default", tera::Tera::default);
+    time("Tera::default (again)", tera::Tera::default);
+    time("Views (login's pages)", || {
+        shared::views::Views::with_pages("The Blog", shared::Function::Login.pages()).unwrap()
     });
-    time("Views::new (again)", || {
+    time("Views (home's pages)", || {
+        shared::views::Views::with_pages("The Blog", shared::Function::Home.pages()).unwrap()
+    });
+    time("Views (all pages)", || {
         shared::views::Views::new("The Blog").unwrap()
     });
 }
