@@ -37,7 +37,7 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Whether a plain HTTP GET of `path` on 127.0.0.1:`port` answers 200.
+/// Whether a plain HTTP GET of `path` on 127.0.0.1:`port` answers 2xx or 3xx.
 async fn http_ok(port: u16, path: &str) -> bool {
     let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
         return false;
@@ -58,7 +58,10 @@ async fn http_ok(port: u16, path: &str) -> bool {
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), read_status).await;
-    buf.starts_with(b"HTTP/1.1 200") || buf.starts_with(b"HTTP/1.0 200")
+    // A page or a redirect: the server is up and the function answered.
+    [b"HTTP/1.1 2", b"HTTP/1.1 3", b"HTTP/1.0 2", b"HTTP/1.0 3"]
+        .iter()
+        .any(|p| buf.starts_with(*p))
 }
 
 async fn wait_for_port(port: u16, path: &str, secs: u64) -> Result {
@@ -273,7 +276,9 @@ impl Browser {
     /// Saves a screenshot at desktop and phone width and checks that the
     /// phone layout does not scroll sideways.
     async fn shoot(&self, name: &str) -> Result {
-        let dir = root().join("docs/screenshots");
+        // Written outside the work tree while the site runs: `cargo lambda
+        // watch` restarts the functions when files in the tree change.
+        let dir = std::env::temp_dir().join(format!("login-e2e-shots-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(err)?;
         for (label, w, h) in [("desktop", 1280u32, 900u32), ("phone", 375, 812)] {
             self.client.set_window_size(w, h).await.map_err(err)?;
@@ -538,7 +543,11 @@ async fn run() -> Result<bool> {
     .map_err(|e| format!("chromedriver: {e}"))?;
 
     let outcome = async {
-        wait_for_port(SITE_PORT, "/", 900).await?;
+        // Every function answers before the flows start (`cargo lambda
+        // watch` starts each on its first request).
+        for path in ["/", "/login", "/register", "/logout"] {
+            wait_for_port(SITE_PORT, path, 900).await?;
+        }
         wait_for_port(DRIVER_PORT, "/status", 30).await?;
         let cx = Ctx {
             axe,
@@ -590,6 +599,16 @@ async fn run() -> Result<bool> {
 
     stop_group(&mut driver, "-TERM").await;
     stop_group(&mut site, "-INT").await;
+    // Now that the site is stopped, today's screenshots replace the old ones.
+    let shots = std::env::temp_dir().join(format!("login-e2e-shots-{}", std::process::id()));
+    if let Ok(entries) = std::fs::read_dir(&shots) {
+        let docs = root().join("docs/screenshots");
+        let _ = std::fs::create_dir_all(&docs);
+        for e in entries.flatten() {
+            let _ = std::fs::copy(e.path(), docs.join(e.file_name()));
+        }
+        let _ = std::fs::remove_dir_all(&shots);
+    }
     let _ = std::fs::remove_dir_all(&work);
     outcome
 }

@@ -11,14 +11,24 @@ use crate::flash::Flash;
 
 pub const CSS: &str = include_str!("../templates/style.css");
 
+/// A template as build.rs left it (indentation and blank lines removed).
+macro_rules! template {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!(env!("OUT_DIR"), "/templates/", $name)),
+        )
+    };
+}
+
 const TEMPLATES: [(&str, &str); 7] = [
-    ("base.html", include_str!("../templates/base.html")),
-    ("index.html", include_str!("../templates/index.html")),
-    ("login.html", include_str!("../templates/login.html")),
-    ("register.html", include_str!("../templates/register.html")),
-    ("logout.html", include_str!("../templates/logout.html")),
-    ("account.html", include_str!("../templates/account.html")),
-    ("error.html", include_str!("../templates/error.html")),
+    template!("base.html"),
+    template!("index.html"),
+    template!("login.html"),
+    template!("register.html"),
+    template!("logout.html"),
+    template!("account.html"),
+    template!("error.html"),
 ];
 
 pub struct Views {
