@@ -215,6 +215,21 @@ fn read_form(req: &Req) -> Result<Form> {
     Ok(forms::parse(&req.body)?)
 }
 
+/// The start of the anonymous forms' POSTs (login, register): the checked
+/// form and who sent it, or `303` home when the browser is signed in already.
+async fn anonymous_post(
+    app: &App,
+    req: &Req,
+) -> Result<std::result::Result<(Form, Visitor), Reply>> {
+    let form = read_form(req)?;
+    let v = visitor(app, req).await?;
+    if v.session.is_some() {
+        return Ok(Err(Reply::redirect("/")));
+    }
+    check_csrf(app, req, &v, &form)?;
+    Ok(Ok((form, v)))
+}
+
 /// The form's CSRF token must match this session, or (anonymous) this
 /// browser's `csrf` cookie.
 fn check_csrf(app: &App, req: &Req, v: &Visitor, form: &Form) -> Result<()> {
@@ -447,12 +462,10 @@ async fn login_form(app: &App, req: &Req) -> Result<Reply> {
 }
 
 async fn login(app: &App, req: &Req) -> Result<Reply> {
-    let form = read_form(req)?;
-    let v = visitor(app, req).await?;
-    if v.session.is_some() {
-        return Ok(Reply::redirect("/"));
-    }
-    check_csrf(app, req, &v, &form)?;
+    let (form, v) = match anonymous_post(app, req).await? {
+        Ok(checked) => checked,
+        Err(home) => return Ok(home),
+    };
     let username = form.text("username").trim();
     let password = form.text("password");
     let remember = form.checked("remember");
@@ -579,12 +592,10 @@ async fn register_form(app: &App, req: &Req) -> Result<Reply> {
 }
 
 async fn register(app: &App, req: &Req) -> Result<Reply> {
-    let form = read_form(req)?;
-    let v = visitor(app, req).await?;
-    if v.session.is_some() {
-        return Ok(Reply::redirect("/"));
-    }
-    check_csrf(app, req, &v, &form)?;
+    let (form, v) = match anonymous_post(app, req).await? {
+        Ok(checked) => checked,
+        Err(home) => return Ok(home),
+    };
     let username = form.text("username").trim();
     let email = form.text("email").trim();
     let password = form.text("password");
