@@ -173,7 +173,7 @@ mod tests {
         };
         let html = v.render("index.html", &chrome, Context::new()).unwrap();
         assert!(!html.contains("<script>alert"));
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<img src=x"));
     }
 
