@@ -37,6 +37,8 @@ pub struct Config {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub site_name: String,
+    /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
+    pub warm_up: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("region", &self.region)
             .field("password_min_length", &self.password_min_length)
             .field("login_ip_limit", &self.login_ip_limit)
+            .field("warm_up", &self.warm_up)
             .finish_non_exhaustive()
     }
 }
@@ -118,7 +121,19 @@ impl Config {
             )?,
             argon2_parallelism: number(&get, "ARGON2_PARALLELISM", 1, 1, 16)?,
             site_name: text("SITE_NAME", "The Blog"),
+            warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
         })
+    }
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            why: format!("{other:?} is not 1 or 0"),
+        }),
     }
 }
 
@@ -183,13 +198,16 @@ mod tests {
         assert_eq!(c.password_min_length, 8);
         assert_eq!(c.argon2_memory_kib, ARGON2_MIN_MEMORY_KIB);
         assert_eq!(c.login_ip_limit, 100);
+        assert!(!c.warm_up);
         let c = cfg(&[
             ("SESSION_SECRET", SECRET),
             ("USERS_TABLE", "u"),
             ("PASSWORD_MIN_LENGTH", "15"),
             ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+            ("DYNAMODB_WARM_UP", "1"),
         ])
         .unwrap();
+        assert!(c.warm_up);
         assert_eq!(c.users_table, "u");
         assert_eq!(c.password_min_length, 15);
         assert_eq!(
