@@ -3,7 +3,9 @@
 //! Lambda-like environment and times exec -> its first
 //! `GET /2018-06-01/runtime/invocation/next` (init), then the first and the
 //! warm invocations. Two references run in the same harness: a bare
-//! lambda_http hello-world and the naive SDK pattern.
+//! lambda_http hello-world and the naive SDK pattern. Then `home` once more
+//! with DynamoDB behind a TLS front, without and with `DYNAMODB_WARM_UP`, to
+//! show what opening the connection during init moves and costs.
 //!
 //! `coldstart [RUNS] [TARGET_DIR]` (default 20 runs, target/release).
 
@@ -256,6 +258,7 @@ async fn main() {
             m / naive
         );
     }
+
     let hello = inits[0].1;
     let naive = inits[1].1;
     let ok = inits[2..]
@@ -265,6 +268,59 @@ async fn main() {
         "target (every function: init <= naive SDK and <= 2x hello): {}",
         if ok { "met" } else { "NOT met" }
     );
+
+    // The first DynamoDB call over TLS, and DYNAMODB_WARM_UP moving its
+    // handshake into init. Loopback: the handshake's CPU, no network.
+    let (https, ca) = bench::tls_front(&endpoint).await;
+    println!();
+    println!(
+        "home, signed-in GET /, DynamoDB behind TLS on loopback: {runs} runs each, medians (ms)"
+    );
+    println!(
+        "{:<24} {:>8} {:>10} {:>12} {:>8}",
+        "DYNAMODB_WARM_UP", "init", "first inv", "init + first", "warm"
+    );
+    for warm_up in ["0", "1"] {
+        let mut env = env.clone();
+        env.retain(|(k, _)| k != "DYNAMODB_ENDPOINT");
+        for (k, v) in [
+            ("DYNAMODB_ENDPOINT", https.as_str()),
+            ("DYNAMODB_TRUST_SYSTEM_ROOTS", "1"),
+            ("SSL_CERT_FILE", &ca.to_string_lossy()),
+            ("DYNAMODB_WARM_UP", warm_up),
+        ] {
+            env.push((k.to_string(), v.to_string()));
+        }
+        let binary = dir.join("home");
+        let events = vec![ev("GET", "/", &session); 6];
+        let (mut init, mut first, mut both, mut warm) = (vec![], vec![], vec![], vec![]);
+        let _ = run_once(&binary, &env, &events).await;
+        for _ in 0..runs {
+            match run_once(&binary, &env, &events).await {
+                Ok(r) => {
+                    init.push(r.init);
+                    first.push(r.first);
+                    both.push(r.init + r.first);
+                    warm.extend(r.warm);
+                }
+                Err(e) => {
+                    eprintln!("home over TLS: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        println!(
+            "{:<24} {:>8.2} {:>10.2} {:>12.2} {:>8.3}",
+            warm_up,
+            median(init),
+            median(first),
+            median(both),
+            median(warm)
+        );
+    }
+    let _ = std::fs::remove_dir_all(ca.parent().unwrap_or(&ca));
+
     if failed {
         std::process::exit(1);
     }
