@@ -22,11 +22,17 @@ const DYNAMODB_PORT: u16 = 8320;
 const DRIVER_PORT: u16 = 9515;
 const PASSWORD: &str = "e2e-password-that-is-long-7";
 
+/// The checkout being tested. At run time (`cargo run` sets
+/// CARGO_MANIFEST_DIR), not with `env!`: a binary that another clone built
+/// into a shared target/ would otherwise test that clone, or fail to find
+/// its files.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest)
         .parent()
-        .unwrap()
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn base() -> String {

@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 
 use shared::{Function, ROUTES};
 
+/// A file of this checkout, found at run time (see `common::repo_file`).
 fn read(rel: &str) -> String {
-    std::fs::read_to_string(format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::fs::read_to_string(std::path::Path::new(&manifest).join("..").join(rel)).unwrap()
 }
 
 /// `(function binary, method, path)` for every HttpApi event in template.yaml.

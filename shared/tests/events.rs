@@ -8,7 +8,7 @@ use common::*;
 use shared::Function;
 
 fn fixture(name: &str) -> serde_json::Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = repo_file(&format!("events/{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -10,6 +10,15 @@ use base64::Engine;
 use lambda_http::Body;
 use shared::{App, Config, Function, ManualClock};
 
+/// A file of the checkout these tests run from. Looked up at run time (cargo
+/// and nextest set CARGO_MANIFEST_DIR), not with `env!`: a test binary that
+/// another clone built into a shared target/ would read that clone.
+pub fn repo_file(rel: &str) -> std::path::PathBuf {
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&manifest).join("..").join(rel)
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const START: i64 = 1_790_000_000; // 2026-09-21
 
