@@ -1,6 +1,9 @@
 //! Per-route latency in-process: each route through `App::handle` against
-//! an embedded Dynoxide (total), each page's rendering alone (storage
-//! excluded), and Argon2id at the configured parameters.
+//! an embedded Dynoxide (total), the same with the time inside DynamoDB
+//! calls taken out, each page's rendering alone, and Argon2id at the
+//! configured parameters.
+
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use shared::views::{Chrome, Viewer};
@@ -69,6 +72,60 @@ fn routes(c: &mut Criterion) {
             let app = app.clone();
             let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             async move { bench::signed_in(&app, &format!("reg{i}")).await }
+        })
+    });
+    g.finish();
+
+    // The same routes with the time spent inside DynamoDB calls taken out
+    // (an SDK interceptor adds it up): what the handler itself costs.
+    let (timed, storage) = rt.block_on(async {
+        let endpoint = app.config.dynamodb_endpoint.clone().unwrap_or_default();
+        bench::timed_app(&endpoint)
+    });
+    let mut g = c.benchmark_group("route (storage excluded)");
+    for (name, target, jar) in [
+        ("GET / anonymous", "/", &anon),
+        ("GET / signed in", "/", &signed),
+        ("GET /account", "/account", &signed),
+        ("GET /login", "/login", &anon),
+        ("GET /register", "/register", &anon),
+        ("GET /logout", "/logout", &signed),
+    ] {
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let (app, storage, jar) = (timed.clone(), storage.clone(), jar.clone());
+                async move {
+                    storage.take();
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        let mut jar = jar.clone();
+                        bench::send(&app, &mut jar, "GET", target, None).await;
+                    }
+                    started.elapsed().saturating_sub(storage.take())
+                }
+            })
+        });
+    }
+    g.sample_size(20);
+    g.bench_function("POST /login (Argon2id verify)", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, storage) = (timed.clone(), storage.clone());
+            async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let mut jar = Vec::new();
+                    let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
+                    let token = bench::input(&form, "csrf_token");
+                    let body = format!(
+                        "username=benchuser&password=bench-password-123&csrf_token={token}"
+                    );
+                    storage.take();
+                    let started = Instant::now();
+                    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+                    spent += started.elapsed().saturating_sub(storage.take());
+                }
+                spent
+            }
         })
     });
     g.finish();

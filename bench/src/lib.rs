@@ -1,8 +1,15 @@
 //! Shared pieces of the performance harness: an embedded Dynoxide with the
 //! tables, an app pointed at it, and API Gateway v2 events.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 use shared::{App, Config, SystemClock};
 
 pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
@@ -153,10 +160,76 @@ pub fn env(endpoint: &str) -> Vec<(String, String)> {
 }
 
 pub fn app(endpoint: &str) -> Arc<App> {
+    timed_app(endpoint).0
+}
+
+/// The app, with an SDK interceptor that adds up the time spent inside
+/// DynamoDB calls, so a route can be timed with storage excluded.
+pub fn timed_app(endpoint: &str) -> (Arc<App>, Arc<StorageTime>) {
     let env = env(endpoint);
     let config = Config::from_lookup(|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         .expect("config");
-    Arc::new(App::new(config, Arc::new(SystemClock)).expect("app"))
+    let mut app = App::new(config.clone(), Arc::new(SystemClock)).expect("app");
+    let time = Arc::new(StorageTime::default());
+    let client = shared::store::client(&config);
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .interceptor(Timer(time.clone()))
+            .build(),
+    );
+    app.store = shared::store::Store::new(client, &config);
+    (Arc::new(app), time)
+}
+
+/// Time spent in DynamoDB calls, from the start of each operation to its
+/// end (serialisation, signing, the HTTP exchange, retries, parsing).
+/// Calls are assumed not to overlap, as in one request's handler.
+#[derive(Debug, Default)]
+pub struct StorageTime {
+    started: Mutex<Option<Instant>>,
+    nanos: AtomicU64,
+}
+
+impl StorageTime {
+    /// The time so far, resetting it to zero.
+    pub fn take(&self) -> Duration {
+        Duration::from_nanos(self.nanos.swap(0, Ordering::Relaxed))
+    }
+}
+
+#[derive(Debug)]
+struct Timer(Arc<StorageTime>);
+
+impl Intercept for Timer {
+    fn name(&self) -> &'static str {
+        "bench-storage-timer"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(mut s) = self.0.started.lock() {
+            *s = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(started) = self.0.started.lock().ok().and_then(|mut s| s.take()) {
+            let nanos = started.elapsed().as_nanos() as u64;
+            self.0.nanos.fetch_add(nanos, Ordering::Relaxed);
+        }
+        Ok(())
+    }
 }
 
 /// An API Gateway HTTP API (v2) event for `method` `target`, with `cookies`
