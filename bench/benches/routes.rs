@@ -19,6 +19,9 @@ fn routes(c: &mut Criterion) {
         let endpoint = bench::dynamodb().await;
         let app = bench::app(&endpoint);
         let session = bench::signed_in(&app, "benchuser").await;
+        // The login benchmarks sign in as another user: each adds a session,
+        // and thousands of them would change what /account shows benchuser.
+        bench::signed_in(&app, "benchlogin").await;
         (app, session)
     });
     let anon: Vec<(String, String)> = Vec::new();
@@ -61,7 +64,7 @@ fn routes(c: &mut Criterion) {
                     let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
                     let token = bench::input(&form, "csrf_token");
                     let body = format!(
-                        "username=benchuser&password=bench-password-123&csrf_token={token}"
+                        "username=benchlogin&password=bench-password-123&csrf_token={token}"
                     );
                     bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await
                 }
@@ -113,7 +116,7 @@ fn routes(c: &mut Criterion) {
                     let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
                     let token = bench::input(&form, "csrf_token");
                     let body = format!(
-                        "username=benchuser&password=bench-password-123&csrf_token={token}"
+                        "username=benchlogin&password=bench-password-123&csrf_token={token}"
                     );
                     storage.take();
                     let started = Instant::now();
