@@ -37,29 +37,27 @@ pub async fn dynamodb() -> String {
 /// as DynamoDB's, from a throwaway CA made with the `openssl` command).
 /// Returns the `https://localhost:…` endpoint and the CA's PEM file, which
 /// a function trusts with `DYNAMODB_TRUST_SYSTEM_ROOTS=1` and
-/// `SSL_CERT_FILE`.
-pub async fn tls_front(upstream: &str) -> (String, std::path::PathBuf) {
+/// `SSL_CERT_FILE`. `None` without a working `openssl` command.
+pub async fn tls_front(upstream: &str) -> Option<(String, std::path::PathBuf)> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
     let dir = std::env::temp_dir().join(format!("bench-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let openssl = |args: &[&str]| {
-        let ok = std::process::Command::new("openssl")
+        std::process::Command::new("openssl")
             .args(args)
             .current_dir(&dir)
             .stderr(std::process::Stdio::null())
             .status()
-            .expect("run openssl")
-            .success();
-        assert!(ok, "openssl {args:?}");
+            .is_ok_and(|s| s.success())
     };
     std::fs::write(
         dir.join("leaf.ext"),
         "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .expect("write leaf.ext");
-    openssl(&[
+    let made = openssl(&[
         "req",
         "-x509",
         "-newkey",
@@ -73,8 +71,7 @@ pub async fn tls_front(upstream: &str) -> (String, std::path::PathBuf) {
         "2",
         "-subj",
         "/CN=bench CA",
-    ]);
-    openssl(&[
+    ]) && openssl(&[
         "req",
         "-newkey",
         "rsa:2048",
@@ -85,8 +82,7 @@ pub async fn tls_front(upstream: &str) -> (String, std::path::PathBuf) {
         "leaf.csr",
         "-subj",
         "/CN=localhost",
-    ]);
-    openssl(&[
+    ]) && openssl(&[
         "x509",
         "-req",
         "-in",
@@ -103,6 +99,9 @@ pub async fn tls_front(upstream: &str) -> (String, std::path::PathBuf) {
         "-extfile",
         "leaf.ext",
     ]);
+    if !made {
+        return None;
+    }
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("leaf.pem"))
         .expect("leaf.pem")
         .chain(CertificateDer::pem_file_iter(dir.join("ca.pem")).expect("ca.pem"))
@@ -141,7 +140,7 @@ pub async fn tls_front(upstream: &str) -> (String, std::path::PathBuf) {
             });
         }
     });
-    (format!("https://localhost:{port}"), dir.join("ca.pem"))
+    Some((format!("https://localhost:{port}"), dir.join("ca.pem")))
 }
 
 /// The environment a function gets, as a list of pairs.

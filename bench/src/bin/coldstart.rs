@@ -271,55 +271,58 @@ async fn main() {
 
     // The first DynamoDB call over TLS, and DYNAMODB_WARM_UP moving its
     // handshake into init. Loopback: the handshake's CPU, no network.
-    let (https, ca) = bench::tls_front(&endpoint).await;
-    println!();
-    println!(
-        "home, signed-in GET /, DynamoDB behind TLS on loopback: {runs} runs each, medians (ms)"
-    );
-    println!(
-        "{:<24} {:>8} {:>10} {:>12} {:>8}",
-        "DYNAMODB_WARM_UP", "init", "first inv", "init + first", "warm"
-    );
-    for warm_up in ["0", "1"] {
-        let mut env = env.clone();
-        env.retain(|(k, _)| k != "DYNAMODB_ENDPOINT");
-        for (k, v) in [
-            ("DYNAMODB_ENDPOINT", https.as_str()),
-            ("DYNAMODB_TRUST_SYSTEM_ROOTS", "1"),
-            ("SSL_CERT_FILE", &ca.to_string_lossy()),
-            ("DYNAMODB_WARM_UP", warm_up),
-        ] {
-            env.push((k.to_string(), v.to_string()));
-        }
-        let binary = dir.join("home");
-        let events = vec![ev("GET", "/", &session); 6];
-        let (mut init, mut first, mut both, mut warm) = (vec![], vec![], vec![], vec![]);
-        let _ = run_once(&binary, &env, &events).await;
-        for _ in 0..runs {
-            match run_once(&binary, &env, &events).await {
-                Ok(r) => {
-                    init.push(r.init);
-                    first.push(r.first);
-                    both.push(r.init + r.first);
-                    warm.extend(r.warm);
-                }
-                Err(e) => {
-                    eprintln!("home over TLS: {e}");
-                    failed = true;
-                    break;
+    if let Some((https, ca)) = bench::tls_front(&endpoint).await {
+        println!();
+        println!(
+            "home, signed-in GET /, DynamoDB behind TLS on loopback: {runs} runs each, medians (ms)"
+        );
+        println!(
+            "{:<24} {:>8} {:>10} {:>12} {:>8}",
+            "DYNAMODB_WARM_UP", "init", "first inv", "init + first", "warm"
+        );
+        for warm_up in ["0", "1"] {
+            let mut env = env.clone();
+            env.retain(|(k, _)| k != "DYNAMODB_ENDPOINT");
+            for (k, v) in [
+                ("DYNAMODB_ENDPOINT", https.as_str()),
+                ("DYNAMODB_TRUST_SYSTEM_ROOTS", "1"),
+                ("SSL_CERT_FILE", &ca.to_string_lossy()),
+                ("DYNAMODB_WARM_UP", warm_up),
+            ] {
+                env.push((k.to_string(), v.to_string()));
+            }
+            let binary = dir.join("home");
+            let events = vec![ev("GET", "/", &session); 6];
+            let (mut init, mut first, mut both, mut warm) = (vec![], vec![], vec![], vec![]);
+            let _ = run_once(&binary, &env, &events).await;
+            for _ in 0..runs {
+                match run_once(&binary, &env, &events).await {
+                    Ok(r) => {
+                        init.push(r.init);
+                        first.push(r.first);
+                        both.push(r.init + r.first);
+                        warm.extend(r.warm);
+                    }
+                    Err(e) => {
+                        eprintln!("home over TLS: {e}");
+                        failed = true;
+                        break;
+                    }
                 }
             }
+            println!(
+                "{:<24} {:>8.2} {:>10.2} {:>12.2} {:>8.3}",
+                warm_up,
+                median(init),
+                median(first),
+                median(both),
+                median(warm)
+            );
         }
-        println!(
-            "{:<24} {:>8.2} {:>10.2} {:>12.2} {:>8.3}",
-            warm_up,
-            median(init),
-            median(first),
-            median(both),
-            median(warm)
-        );
+        let _ = std::fs::remove_dir_all(ca.parent().unwrap_or(&ca));
+    } else {
+        println!("\nDynamoDB behind TLS: skipped (needs the openssl command)");
     }
-    let _ = std::fs::remove_dir_all(ca.parent().unwrap_or(&ca));
 
     if failed {
         std::process::exit(1);
