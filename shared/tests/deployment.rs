@@ -1,15 +1,14 @@
 //! template.yaml and the local router agree with the code, and the template
 //! keeps its least-privilege and durability promises.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use shared::{Function, ROUTES};
 
-/// A file of this checkout, found at run time (see `common::repo_file`).
 fn read(rel: &str) -> String {
-    let manifest =
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-    std::fs::read_to_string(std::path::Path::new(&manifest).join("..").join(rel)).unwrap()
+    std::fs::read_to_string(common::repo_file(rel)).unwrap()
 }
 
 /// `(function binary, method, path)` for every HttpApi event in template.yaml.
