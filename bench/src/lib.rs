@@ -12,6 +12,8 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use shared::{App, Config, SystemClock};
 
+pub mod runtime_api;
+
 pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 
 /// Starts Dynoxide (in memory) on 127.0.0.1:0 and creates the tables;
@@ -303,12 +305,10 @@ pub async fn send(
 ) -> String {
     let cookies: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
     let ev = event(method, target, &cookies, body);
-    let req = lambda_http::request::from_str(&ev.to_string()).expect("event");
     let function = shared::Function::for_path(target.split('?').next().unwrap_or("/"))
         .unwrap_or(shared::Function::Home);
-    let resp = app.handle(function, req).await;
-    for v in resp.headers().get_all("set-cookie") {
-        let s = v.to_str().unwrap_or_default();
+    let resp = app.handle_json(function, ev).await;
+    for s in &resp.cookies {
         let pair = s.split(';').next().unwrap_or_default();
         if let Some((n, v)) = pair.split_once('=') {
             jar.retain(|(name, _)| name != n);
@@ -317,10 +317,7 @@ pub async fn send(
             }
         }
     }
-    match resp.into_body() {
-        lambda_http::Body::Text(t) => t,
-        _ => String::new(),
-    }
+    resp.body.unwrap_or_default()
 }
 
 /// The value of the first `<input>` named `name`.

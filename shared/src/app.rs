@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::StatusCode;
-use lambda_http::{Body, Response};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::cookies::{self, Keys};
 use crate::error::AppError;
+use crate::event::{Event, Response};
 use crate::flash;
 use crate::handlers;
 use crate::password::{HashError, Hasher};
@@ -133,13 +133,9 @@ impl App {
     /// Serves one request. Every outcome, failures included, is a rendered
     /// page with the security headers; nothing is returned to the runtime as
     /// an error (that would be API Gateway's bare 502).
-    pub async fn handle(
-        &self,
-        function: Function,
-        request: lambda_http::Request,
-    ) -> Response<Body> {
+    pub async fn handle(&self, function: Function, event: Event) -> Response {
         let started = Instant::now();
-        let req = Req::from_lambda(request);
+        let req = Req::from_event(event);
         let mut reply = match handlers::route(self, function, &req).await {
             Ok(reply) => reply,
             Err(e) => self.error_reply(&e),
@@ -170,6 +166,19 @@ impl App {
             "request"
         );
         responses::finish(reply, req.secure, &self.views.style_src)
+    }
+
+    /// Serves the JSON the runtime delivered. Anything that is not an HTTP
+    /// API event gets a 400 page too, never an error to the runtime.
+    pub async fn handle_json(&self, function: Function, json: serde_json::Value) -> Response {
+        match Event::from_json(json) {
+            Some(event) => self.handle(function, event).await,
+            None => {
+                tracing::warn!("not an API Gateway HTTP API event");
+                let reply = self.error_reply(&AppError::BadRequest);
+                responses::finish(reply, false, &self.views.style_src)
+            }
+        }
     }
 
     fn error_reply(&self, e: &AppError) -> Reply {

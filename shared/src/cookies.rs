@@ -5,7 +5,6 @@ use base64::Engine;
 use cookie::time::Duration;
 use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
-use http::HeaderMap;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -120,15 +119,14 @@ pub fn removal(base: &str, secure: bool) -> Cookie<'static> {
     c
 }
 
-/// The request's cookies, from every `Cookie` header; malformed pairs are
-/// skipped rather than failing the request.
-pub fn parse(headers: &HeaderMap) -> Vec<Cookie<'static>> {
-    headers
-        .get_all(http::header::COOKIE)
+/// The request's cookies, from each `name=value[; …]` string (the event's
+/// `cookies` and any `Cookie` header); malformed pairs are skipped rather
+/// than failing the request.
+pub fn parse(texts: &[String]) -> Vec<Cookie<'static>> {
+    texts
         .iter()
-        .filter_map(|v| v.to_str().ok())
         .flat_map(|v| {
-            Cookie::split_parse(v.to_string())
+            Cookie::split_parse(v.clone())
                 .filter_map(Result::ok)
                 .map(Cookie::into_owned)
                 .collect::<Vec<_>>()
@@ -211,10 +209,8 @@ mod tests {
     }
 
     #[test]
-    fn parses_several_cookie_headers_and_skips_garbage() {
-        let mut h = HeaderMap::new();
-        h.append(http::header::COOKIE, "a=1; junk; b=2".parse().unwrap());
-        h.append(http::header::COOKIE, "c=3".parse().unwrap());
+    fn parses_several_cookie_strings_and_skips_garbage() {
+        let h = ["a=1; junk; b=2".to_string(), "c=3".to_string()];
         let names: Vec<_> = parse(&h).iter().map(|c| c.name().to_string()).collect();
         assert!(names.contains(&"a".to_string()) && names.contains(&"c".to_string()));
         assert!(names.contains(&"b".to_string()));

@@ -18,6 +18,8 @@ pub enum AppError {
     CrossSite,
     #[error("missing or invalid CSRF token")]
     Csrf,
+    #[error("not an HTTP request")]
+    BadRequest,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -35,7 +37,7 @@ impl AppError {
         match self {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::BadForm(_) => StatusCode::BAD_REQUEST,
+            AppError::BadForm(_) | AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::CrossSite | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -63,6 +65,10 @@ impl AppError {
             AppError::Csrf => (
                 "Form expired",
                 "This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and try again.".into(),
+            ),
+            AppError::BadRequest => (
+                "Bad request",
+                "This request could not be understood.".into(),
             ),
             AppError::NotFound => ("Page not found", "There is no page at this address.".into()),
             AppError::MethodNotAllowed(_) => (

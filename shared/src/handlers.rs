@@ -203,7 +203,9 @@ fn to_login(app: &App, req: &Req, next: &str, stale: bool) -> Reply {
 /// The checks every POST passes before anything else: size (413) first,
 /// then where it came from (403), then its encoding (415, 400).
 fn read_form(req: &Req) -> Result<Form> {
-    if req.body.len() > MAX_BODY_BYTES {
+    // A base64 body that does not decode is malformed input, after the size check.
+    let body = req.body.as_deref();
+    if body.is_some_and(|b| b.len() > MAX_BODY_BYTES) {
         return Err(AppError::PayloadTooLarge);
     }
     if req.is_cross_site() {
@@ -212,7 +214,7 @@ fn read_form(req: &Req) -> Result<Form> {
     if !forms::is_form_content_type(req.header("content-type")) {
         return Err(AppError::UnsupportedMediaType);
     }
-    Ok(forms::parse(&req.body)?)
+    Ok(forms::parse(body.ok_or(forms::FormError::Malformed)?)?)
 }
 
 /// The start of the anonymous forms' POSTs (login, register): the checked

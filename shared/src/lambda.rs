@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
-use lambda_http::{service_fn, Error, Request};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 use crate::app::{App, Function};
 
-/// Builds the app once per cold start, then serves requests until the
-/// runtime stops. A missing or short `SESSION_SECRET` stops the start.
+/// Builds the app once per cold start, then serves events until the runtime
+/// stops. A missing or short `SESSION_SECRET` stops the start. Events are
+/// taken as plain JSON and read by `event::Event`, never by `lambda_http`,
+/// whose conversion panics on raw characters in the URL.
 pub async fn run(function: Function) -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    lambda_runtime::tracing::init_default_subscriber();
     let app = Arc::new(App::from_env(function).map_err(|e| {
         tracing::error!(error = %e, "refusing to start");
         e
@@ -21,9 +23,11 @@ pub async fn run(function: Function) -> Result<(), Error> {
     if app.config.warm_up {
         app.store.warm_up().await;
     }
-    lambda_http::run(service_fn(move |req: Request| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(app.handle(function, req).await) }
+        async move {
+            Ok::<_, std::convert::Infallible>(app.handle_json(function, event.payload).await)
+        }
     }))
     .await
 }

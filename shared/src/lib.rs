@@ -8,6 +8,7 @@ pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod event;
 pub mod flash;
 pub mod forms;
 pub mod handlers;

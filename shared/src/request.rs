@@ -1,14 +1,16 @@
-//! What a handler needs from an incoming API Gateway (HTTP API v2) request,
-//! extracted once.
+//! What a handler needs from an incoming API Gateway (HTTP API v2) event,
+//! extracted once. Nothing here can fail: odd input becomes an empty or
+//! absent value that the handlers answer with a page.
 
 use std::collections::HashMap;
 
+use base64::Engine;
 use cookie::Cookie;
-use http::{HeaderMap, Method};
-use lambda_http::request::RequestContext;
-use lambda_http::RequestExt;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::cookies;
+use crate::event::Event;
+use crate::forms;
 
 #[derive(Debug, Clone)]
 pub struct Req {
@@ -17,7 +19,8 @@ pub struct Req {
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
     pub cookies: Vec<Cookie<'static>>,
-    pub body: Vec<u8>,
+    /// `None` when the event's base64 body does not decode.
+    pub body: Option<Vec<u8>>,
     /// Came over HTTPS (API Gateway sets `X-Forwarded-Proto: https`).
     pub secure: bool,
     /// As API Gateway saw it (`requestContext.http.sourceIp`), never
@@ -28,30 +31,43 @@ pub struct Req {
 }
 
 impl Req {
-    pub fn from_lambda(req: lambda_http::Request) -> Self {
-        let query = req
-            .query_string_parameters_ref()
-            .map(|q| {
-                q.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (source_ip, request_id) = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => (
-                ctx.http.source_ip.clone().unwrap_or_default(),
-                ctx.request_id.clone().unwrap_or_default(),
-            ),
-            _ => (String::new(), String::new()),
+    pub fn from_event(event: Event) -> Self {
+        let ctx = event.request_context.unwrap_or_default();
+        let http = ctx.http.unwrap_or_default();
+        // A method API Gateway would never send still makes a `Method`
+        // (any token does), which no route accepts: 405, not a failure.
+        let method = http
+            .method
+            .as_deref()
+            .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+            .unwrap_or_else(|| Method::from_bytes(b"INVALID").unwrap_or(Method::GET));
+        let mut headers = HeaderMap::new();
+        for (k, v) in event.headers.unwrap_or_default() {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                headers.append(k, v);
+            }
+        }
+        let mut cookie_text = event.cookies.unwrap_or_default();
+        cookie_text.extend(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_string),
+        );
+        let body = match (event.body, event.is_base64_encoded.unwrap_or(false)) {
+            (None, _) => Some(Vec::new()),
+            (Some(b), true) => base64::engine::general_purpose::STANDARD.decode(b).ok(),
+            (Some(b), false) => Some(b.into_bytes()),
         };
-        let (parts, body) = req.into_parts();
-        let secure = parts
-            .headers
+        let secure = headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
-        let user_agent = parts
-            .headers
+        let user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
@@ -59,16 +75,16 @@ impl Req {
             .take(256)
             .collect();
         Req {
-            method: parts.method,
-            path: parts.uri.path().to_string(),
-            query,
-            cookies: cookies::parse(&parts.headers),
-            headers: parts.headers,
-            body: body.to_vec(),
+            method,
+            path: event.raw_path.unwrap_or_default(),
+            query: parse_query(event.raw_query_string.as_deref().unwrap_or("")),
+            cookies: cookies::parse(&cookie_text),
+            headers,
+            body,
             secure,
-            source_ip,
+            source_ip: http.source_ip.unwrap_or_default(),
             user_agent,
-            request_id,
+            request_id: ctx.request_id.unwrap_or_default(),
         }
     }
 
@@ -108,6 +124,19 @@ impl Req {
     }
 }
 
+/// The query string's parameters, first occurrence winning; a pair whose
+/// escapes do not decode to UTF-8 is skipped, not an error.
+fn parse_query(raw: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if let (Ok(k), Ok(v)) = (forms::decode(k.as_bytes()), forms::decode(v.as_bytes())) {
+            out.entry(k).or_insert(v);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +155,7 @@ mod tests {
             query: HashMap::new(),
             headers: h,
             cookies: vec![],
-            body: vec![],
+            body: Some(vec![]),
             secure: true,
             source_ip: "1.2.3.4".into(),
             user_agent: String::new(),
@@ -144,5 +173,45 @@ mod tests {
         assert!(req(&[host, ("origin", "https://evil.example")]).is_cross_site());
         assert!(req(&[host, ("origin", "https://blog.example.com.evil.example")]).is_cross_site());
         assert!(req(&[host, ("origin", "null")]).is_cross_site());
+    }
+
+    #[test]
+    fn query_parsing_is_lenient() {
+        let q = parse_query("next=%2Faccount&a=1&a=2&bad=%ZZ&%FF=x&flag&sp=a+b");
+        assert_eq!(q.get("next").map(String::as_str), Some("/account"));
+        assert_eq!(q.get("a").map(String::as_str), Some("1"));
+        assert_eq!(q.get("flag").map(String::as_str), Some(""));
+        assert_eq!(q.get("sp").map(String::as_str), Some("a b"));
+        assert!(!q.contains_key("bad"));
+        assert_eq!(q.len(), 4);
+        // Raw characters that `http::Uri` refuses are plain text here.
+        let q = parse_query("next=/a b\"<>{|}^`é\u{1}");
+        assert_eq!(
+            q.get("next").map(String::as_str),
+            Some("/a b\"<>{|}^`é\u{1}")
+        );
+    }
+
+    #[test]
+    fn every_event_makes_a_request() {
+        let r = Req::from_event(Event::default());
+        assert_eq!(r.path, "");
+        assert_eq!(r.body.as_deref(), Some(&b""[..]));
+        let ev: Event = serde_json::from_value(serde_json::json!({
+            "rawPath": "/a\u{0}<",
+            "headers": { "X-Bad\u{1}": "v", "user-agent": "ua\u{7f}", "host": "h" },
+            "cookies": ["a=1", "junk", "b=2; c=3"],
+            "body": "%%%not base64",
+            "isBase64Encoded": true,
+            "requestContext": { "http": { "method": "G E T", "sourceIp": "1.2.3.4" } }
+        }))
+        .unwrap();
+        let r = Req::from_event(ev);
+        assert_eq!(r.path, "/a\u{0}<");
+        assert!(r.body.is_none());
+        assert_ne!(r.method, Method::GET);
+        assert_eq!(r.header("host"), Some("h"));
+        let names: Vec<_> = r.cookies.iter().map(|c| c.name().to_string()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
     }
 }

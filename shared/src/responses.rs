@@ -1,8 +1,11 @@
 //! Building responses: every one gets the security headers, in one place.
 
+use std::collections::BTreeMap;
+
 use cookie::Cookie;
-use http::{header, HeaderValue, Response, StatusCode};
-use lambda_http::Body;
+use http::StatusCode;
+
+use crate::event::Response;
 
 /// A response before the common headers are added.
 #[derive(Debug)]
@@ -49,52 +52,46 @@ impl Reply {
     }
 }
 
-/// The final HTTP response: the reply plus headers every response carries.
-pub fn finish(reply: Reply, secure: bool, style_src: &str) -> Response<Body> {
+/// The final v2 response: the reply plus headers every response carries.
+pub fn finish(reply: Reply, secure: bool, style_src: &str) -> Response {
     let csp = format!(
         "default-src 'none'; style-src {style_src}; img-src 'self' data:; form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     );
-    let mut builder = Response::builder()
-        .status(reply.status)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CONTENT_SECURITY_POLICY, csp)
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::X_FRAME_OPTIONS, "DENY")
-        .header(header::REFERRER_POLICY, "same-origin")
-        .header("cross-origin-opener-policy", "same-origin")
+    let mut headers: BTreeMap<String, String> = [
+        ("content-type", "text/html; charset=utf-8".to_string()),
+        ("content-security-policy", csp),
+        ("x-content-type-options", "nosniff".into()),
+        ("x-frame-options", "DENY".into()),
+        ("referrer-policy", "same-origin".into()),
+        ("cross-origin-opener-policy", "same-origin".into()),
         // Pages show who is signed in and carry CSRF tokens: never cache.
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::VARY, "Cookie");
+        ("cache-control", "no-store".into()),
+        ("vary", "Cookie".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     if secure {
-        builder = builder.header(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
+        headers.insert(
+            "strict-transport-security".into(),
+            "max-age=63072000; includeSubDomains".into(),
         );
     }
-    if let Some(loc) = &reply.location {
-        builder = builder.header(header::LOCATION, loc.as_str());
+    if let Some(loc) = reply.location {
+        headers.insert("location".into(), loc);
     }
     if let Some(allow) = reply.allow {
-        builder = builder.header(header::ALLOW, allow);
+        headers.insert("allow".into(), allow.into());
     }
     if reply.clear_site_cookies {
-        builder = builder.header("clear-site-data", "\"cookies\"");
+        headers.insert("clear-site-data".into(), "\"cookies\"".into());
     }
-    for c in &reply.cookies {
-        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
-            builder = builder.header(header::SET_COOKIE, v);
-        }
+    Response {
+        status_code: reply.status.as_u16(),
+        headers,
+        cookies: reply.cookies.iter().map(|c| c.to_string()).collect(),
+        body: reply.html,
+        is_base64_encoded: false,
     }
-    let body = match reply.html {
-        Some(html) => Body::Text(html),
-        None => Body::Empty,
-    };
-    builder.body(body).unwrap_or_else(|e| {
-        // Only an invalid header value could fail; none of ours are.
-        tracing::error!(error = %e, "response failed to build");
-        let mut r = Response::new(Body::Text("Something went wrong.".into()));
-        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
 }

@@ -19,6 +19,10 @@ async fn every_fixture_gets_the_expected_answer() {
         ("home-get", 200),
         ("account-get", 303),
         ("login-get", 200),
+        // Raw characters that http::Uri refuses: the page, the query ignored...
+        ("login-get-raw-query", 200),
+        // ...or, in the path, no such page.
+        ("login-get-raw-path", 404),
         ("register-get", 200),
         ("logout-get", 303),
         // Fixtures carry placeholder CSRF tokens: refused, nothing changed.

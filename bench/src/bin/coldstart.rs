@@ -9,77 +9,10 @@
 //!
 //! `coldstart [RUNS] [TARGET_DIR]` (default 20 runs, target/release).
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::Router;
-use tokio::sync::mpsc;
-
-#[derive(Debug)]
-enum Seen {
-    Next(Instant),
-    Response(Instant, String),
-    Error(String),
-}
-
-#[derive(Clone)]
-struct Api {
-    events: Arc<Mutex<VecDeque<String>>>,
-    seen: mpsc::UnboundedSender<Seen>,
-}
-
-async fn next(State(api): State<Api>) -> (StatusCode, HeaderMap, String) {
-    let _ = api.seen.send(Seen::Next(Instant::now()));
-    let event = api.events.lock().ok().and_then(|mut q| q.pop_front());
-    let Some(event) = event else {
-        // No more work: hold the request, as Lambda does while frozen.
-        std::future::pending::<()>().await;
-        unreachable!()
-    };
-    let mut h = HeaderMap::new();
-    let deadline = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() + 10_000)
-        .unwrap_or(0);
-    h.insert(
-        "lambda-runtime-aws-request-id",
-        "8476a536-e9f4-11e8-9739-2dfe598c3fcd".parse().unwrap(),
-    );
-    h.insert(
-        "lambda-runtime-deadline-ms",
-        deadline.to_string().parse().unwrap(),
-    );
-    h.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:bench"
-            .parse()
-            .unwrap(),
-    );
-    h.insert(
-        "lambda-runtime-trace-id",
-        "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
-            .parse()
-            .unwrap(),
-    );
-    h.insert("content-type", "application/json".parse().unwrap());
-    (StatusCode::OK, h, event)
-}
-
-async fn response(State(api): State<Api>, Path(_id): Path<String>, body: String) -> StatusCode {
-    let _ = api.seen.send(Seen::Response(Instant::now(), body));
-    StatusCode::ACCEPTED
-}
-
-async fn error(State(api): State<Api>, body: String) -> StatusCode {
-    let _ = api.seen.send(Seen::Error(body));
-    StatusCode::ACCEPTED
-}
+use bench::runtime_api::{RuntimeApi, Seen};
 
 struct Run {
     init: Duration,
@@ -90,55 +23,15 @@ struct Run {
 /// Starts `binary` under a fresh Runtime API stand-in, delivers `events`,
 /// and times init, the first invocation and the warm ones.
 async fn run_once(
-    binary: &PathBuf,
+    binary: &std::path::Path,
     env: &[(String, String)],
     events: &[String],
 ) -> Result<Run, String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let api = Api {
-        events: Arc::new(Mutex::new(events.iter().cloned().collect())),
-        seen: tx,
-    };
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(response),
-        )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(error))
-        .with_state(api);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/25/[$LATEST]bench")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-        .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCHEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "bench-secret-access-key")
-        .env("AWS_SESSION_TOKEN", "bench-session-token")
-        .env("LAMBDA_TASK_ROOT", "/var/task")
-        .env("_HANDLER", "bootstrap")
-        .env("TZ", ":UTC")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    for e in events {
+        api.push(e.clone());
+    }
+    let mut cmd = api.command(binary, env);
     let started = Instant::now();
     let mut child = cmd
         .spawn()
@@ -148,7 +41,7 @@ async fn run_once(
     let want = 1 + 2 * events.len(); // next, (response, next) per event
     let collect = async {
         while marks.len() < want {
-            match rx.recv().await {
+            match api.seen().await {
                 Some(Seen::Next(t)) => marks.push(t),
                 Some(Seen::Response(t, body)) => {
                     if !body.contains("\"statusCode\":200") && !body.contains("\"statusCode\":303")
@@ -168,7 +61,6 @@ async fn run_once(
     };
     let outcome = tokio::time::timeout(Duration::from_secs(30), collect).await;
     let _ = child.kill().await;
-    server.abort();
     outcome.map_err(|_| format!("{}: timed out", binary.display()))??;
     Ok(Run {
         init: marks[0] - started,

@@ -14,7 +14,7 @@ fn main() {
     std::env::set_var("AWS_LAMBDA_LOG_FORMAT", "JSON");
     time(
         "tracing subscriber init",
-        lambda_http::tracing::init_default_subscriber,
+        lambda_runtime::tracing::init_default_subscriber,
     );
     let env = bench::env("http://127.0.0.1:9");
     let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());

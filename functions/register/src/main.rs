@@ -1,6 +1,6 @@
 //! The `register` Lambda function: all logic is in `shared`.
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     shared::lambda::run(shared::Function::Register).await
 }

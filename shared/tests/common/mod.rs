@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
-use lambda_http::Body;
 use shared::{App, Config, Function, ManualClock};
 
 /// A file of the checkout these tests run from. Looked up at run time (cargo
@@ -282,18 +281,19 @@ impl Browser {
     }
 
     pub async fn send_event(&mut self, json: &str, target: &str) -> Page {
-        let req = lambda_http::request::from_str(json).expect("a valid v2 event");
+        let event: serde_json::Value = serde_json::from_str(json).expect("JSON");
         let path = target.split('?').next().unwrap();
         let function = Function::for_path(path).unwrap_or(Function::Home);
-        let resp = self.app.handle(function, req).await;
-        let (parts, body) = resp.into_parts();
-        let set_cookies: Vec<String> = parts
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect();
-        for sc in &set_cookies {
+        let resp = self.app.handle_json(function, event).await;
+        let mut headers = http::HeaderMap::new();
+        for (k, v) in &resp.headers {
+            headers.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        for sc in &resp.cookies {
+            headers.append("set-cookie", sc.parse().unwrap());
             let c = cookie::Cookie::parse(sc.clone()).unwrap();
             self.cookies.retain(|(n, _)| n != c.name());
             let expired = c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty();
@@ -302,16 +302,11 @@ impl Browser {
                     .push((c.name().to_string(), c.value().to_string()));
             }
         }
-        let body = match body {
-            Body::Text(t) => t,
-            Body::Binary(b) => String::from_utf8(b).unwrap(),
-            _ => String::new(),
-        };
         Page {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            set_cookies,
-            body,
+            status: resp.status_code,
+            headers,
+            set_cookies: resp.cookies,
+            body: resp.body.unwrap_or_default(),
         }
     }
 
