@@ -1,14 +1,21 @@
 //! End-to-end tests in a real headless Chromium, driven through ChromeDriver
 //! (fantoccini), against the local site started exactly as the README's
-//! first command starts it (`scripts/serve`). Saves a screenshot of each
-//! page at desktop and phone width into docs/screenshots/, and runs axe-core
-//! on each page (no serious or critical violations allowed).
+//! first command starts it (`scripts/serve`), from the moment it says "site
+//! at": nothing here warms it up first, and the first page must load at once.
+//! Runs axe-core on each page (no serious or critical violations allowed)
+//! and saves a screenshot of each page at desktop and phone width into
+//! `target/e2e-screenshots/` (under `CARGO_TARGET_DIR` when set), or into
+//! `docs/screenshots/` with `--refresh-docs` (or `E2E_REFRESH_DOCS=1`).
+//!
+//! The browser and its driver: `CHROME` and `CHROMEDRIVER` when set, else
+//! what `scripts/browser` finds.
 //!
 //! Prints one line per flow and `e2e: N passed, N failed`; exits non-zero on
 //! any failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -21,6 +28,14 @@ const SITE_PORT: u16 = 9320;
 const DYNAMODB_PORT: u16 = 8320;
 const DRIVER_PORT: u16 = 9515;
 const PASSWORD: &str = "e2e-password-that-is-long-7";
+/// How long the first page may take once `scripts/serve` says "site at".
+const FIRST_PAGE_SECS: u64 = 5;
+/// How long `scripts/serve` may take to say "site at" (a fresh clone
+/// compiles the AWS SDK first).
+const SERVE_SECS: u64 = 1800;
+
+/// The browser binary, set once in `run`.
+static CHROME: OnceLock<String> = OnceLock::new();
 
 /// The checkout being tested. At run time (`cargo run` sets
 /// CARGO_MANIFEST_DIR), not with `env!`: a binary that another clone built
@@ -37,6 +52,71 @@ fn root() -> PathBuf {
 
 fn base() -> String {
     format!("http://127.0.0.1:{SITE_PORT}")
+}
+
+/// Where screenshots wait while the site runs.
+fn shots_tmp() -> PathBuf {
+    std::env::temp_dir().join(format!("login-e2e-shots-{}", std::process::id()))
+}
+
+/// Where screenshots go once the site has stopped: `docs/screenshots/` when
+/// asked to refresh them, else `target/e2e-screenshots/`, so that a test run
+/// leaves the work tree as it found it.
+fn shots_dir() -> PathBuf {
+    let refresh = std::env::args().any(|a| a == "--refresh-docs")
+        || std::env::var("E2E_REFRESH_DOCS").is_ok_and(|v| v == "1");
+    if refresh {
+        return root().join("docs/screenshots");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    root().join(target).join("e2e-screenshots")
+}
+
+/// `CHROME` and `CHROMEDRIVER` from the environment, else from
+/// `scripts/browser` (which looks for an installed pair; it installs
+/// nothing unless asked, and says what to install when it finds none).
+async fn browser_paths() -> Result<(String, String)> {
+    if let (Ok(chrome), Ok(driver)) = (std::env::var("CHROME"), std::env::var("CHROMEDRIVER")) {
+        return Ok((chrome, driver));
+    }
+    let out = Command::new(root().join("scripts/browser"))
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .map_err(|e| format!("scripts/browser: {e}"))?;
+    if !out.status.success() {
+        return Err("no browser (scripts/browser said why above)".into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::to_string)
+            .ok_or_else(|| format!("scripts/browser printed no {key}"))
+    };
+    Ok((get("CHROME=")?, get("CHROMEDRIVER=")?))
+}
+
+/// Waits until `log` says "site at", while `site` runs.
+async fn wait_for_site(site: &mut Child, log: &Path) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(SERVE_SECS);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("serve: site at") {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = site.try_wait() {
+            return Err(format!("scripts/serve exited ({status}):\n{text}"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "scripts/serve did not say \"site at\" within {SERVE_SECS} s:\n{text}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 fn err<E: std::fmt::Display>(e: E) -> String {
@@ -129,7 +209,10 @@ impl Browser {
         ];
         let caps = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
+            "goog:chromeOptions": {
+                "binary": CHROME.get().map(String::as_str).unwrap_or_default(),
+                "args": args
+            }
         });
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
@@ -284,7 +367,7 @@ impl Browser {
     async fn shoot(&self, name: &str) -> Result {
         // Written outside the work tree while the site runs: `cargo lambda
         // watch` restarts the functions when files in the tree change.
-        let dir = std::env::temp_dir().join(format!("login-e2e-shots-{}", std::process::id()));
+        let dir = shots_tmp();
         std::fs::create_dir_all(&dir).map_err(err)?;
         for (label, w, h) in [("desktop", 1280u32, 900u32), ("phone", 375, 812)] {
             self.client.set_window_size(w, h).await.map_err(err)?;
@@ -527,33 +610,45 @@ async fn main() {
 async fn run() -> Result<bool> {
     let axe = std::fs::read_to_string(root().join("e2e/node_modules/axe-core/axe.min.js"))
         .map_err(|e| format!("axe-core missing (run `npm ci --prefix e2e`): {e}"))?;
+    let (chrome, chromedriver) = browser_paths().await?;
+    println!("e2e: browser {chrome}, driver {chromedriver}");
+    let _ = CHROME.set(chrome);
     let work = std::env::temp_dir().join(format!("login-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(err)?;
 
+    let serve_log = work.join("serve.log");
+    let log = std::fs::File::create(&serve_log).map_err(err)?;
     let mut site = spawn_group(
         Command::new(root().join("scripts/serve"))
             .current_dir(root())
             .env("PORT", SITE_PORT.to_string())
             .env("DYNAMODB_PORT", DYNAMODB_PORT.to_string())
             .env("DYNAMODB_DB", work.join("dynamodb.sqlite"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(err)?)
+            .stderr(log),
     )
     .map_err(err)?;
     let mut driver = spawn_group(
-        Command::new("chromedriver")
+        Command::new(&chromedriver)
             .arg(format!("--port={DRIVER_PORT}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     )
-    .map_err(|e| format!("chromedriver: {e}"))?;
+    .map_err(|e| format!("{chromedriver}: {e}"))?;
 
     let outcome = async {
-        // Every function answers before the flows start (`cargo lambda
-        // watch` starts each on its first request).
-        for path in ["/", "/login", "/register", "/logout"] {
-            wait_for_port(SITE_PORT, path, 900).await?;
-        }
+        // From "site at" on, the site must answer at once: no warming up
+        // here, so a first request that hangs fails the run.
+        wait_for_site(&mut site, &serve_log).await?;
+        let started = Instant::now();
+        wait_for_port(SITE_PORT, "/register", FIRST_PAGE_SECS)
+            .await
+            .map_err(|e| format!("the first page after \"site at\": {e}"))?;
+        println!(
+            "ok   first page after \"site at\" ({} ms)",
+            started.elapsed().as_millis()
+        );
         wait_for_port(DRIVER_PORT, "/status", 30).await?;
         let cx = Ctx {
             axe,
@@ -604,16 +699,17 @@ async fn run() -> Result<bool> {
     .await;
 
     stop_group(&mut driver, "-TERM").await;
-    stop_group(&mut site, "-INT").await;
-    // Now that the site is stopped, today's screenshots replace the old ones.
-    let shots = std::env::temp_dir().join(format!("login-e2e-shots-{}", std::process::id()));
+    stop_group(&mut site, "-TERM").await;
+    // Now that the site is stopped, the screenshots go where they belong.
+    let shots = shots_tmp();
     if let Ok(entries) = std::fs::read_dir(&shots) {
-        let docs = root().join("docs/screenshots");
-        let _ = std::fs::create_dir_all(&docs);
+        let dest = shots_dir();
+        let _ = std::fs::create_dir_all(&dest);
         for e in entries.flatten() {
-            let _ = std::fs::copy(e.path(), docs.join(e.file_name()));
+            let _ = std::fs::copy(e.path(), dest.join(e.file_name()));
         }
         let _ = std::fs::remove_dir_all(&shots);
+        println!("e2e: screenshots in {}", dest.display());
     }
     let _ = std::fs::remove_dir_all(&work);
     outcome
