@@ -75,38 +75,35 @@ fn row(s: &Session, current: &Session) -> SessionRow {
 }
 
 /// Which sessions a form ends.
-enum Ending<'a> {
-    /// The one with this public id (an unknown or foreign id matches
-    /// nothing: same answer).
-    One(&'a str),
+#[derive(Clone, Copy)]
+enum Ending {
+    /// The one whose public id the form names (an unknown or foreign id
+    /// matches nothing: same answer).
+    One,
     AllButThis,
 }
 
 pub(crate) async fn revoke(app: &App, req: &Req) -> Result<Reply> {
-    end_sessions(app, req, false).await
+    end_sessions(app, req, Ending::One).await
 }
 
 pub(crate) async fn revoke_others(app: &App, req: &Req) -> Result<Reply> {
-    end_sessions(app, req, true).await
+    end_sessions(app, req, Ending::AllButThis).await
 }
 
-async fn end_sessions(app: &App, req: &Req, others: bool) -> Result<Reply> {
+async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
     let (visit, form) = match gate::member_post(app, req, BACK).await? {
         Admission::Admitted(checked) => checked,
         Admission::Answered(reply) => return Ok(reply),
     };
     let current = &visit.who;
-    let ending = if others {
-        Ending::AllButThis
-    } else {
-        Ending::One(form.text("session"))
-    };
+    let target = form.text("session");
     let sessions = app.store.list_sessions(&current.user_key).await?;
     let mut ended_current = false;
     for s in &sessions {
         let end = match ending {
             Ending::AllButThis => s.token_hash != current.token_hash,
-            Ending::One(id) => !id.is_empty() && s.public_id == id,
+            Ending::One => !target.is_empty() && s.public_id == target,
         };
         if end {
             app.store.delete_session(&s.user_key, &s.token_hash).await?;
@@ -115,7 +112,7 @@ async fn end_sessions(app: &App, req: &Req, others: bool) -> Result<Reply> {
     }
     let (event, notice) = match ending {
         Ending::AllButThis => ("revoke_others", Notice::OthersEnded),
-        Ending::One(_) => ("revoke_session", Notice::SessionEnded),
+        Ending::One => ("revoke_session", Notice::SessionEnded),
     };
     audit(app, req, event, &current.user_key);
     let reply = Reply::redirect(BACK).cookie(visit.flash(app, notice));
