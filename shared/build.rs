@@ -1,5 +1,6 @@
 //! Compiles the shipped common-password list into a sorted static table, so
-//! the check is a binary search with no work at cold start.
+//! the check is a binary search with no work at cold start; and minifies the
+//! templates, listing them for `views.rs`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -41,8 +42,14 @@ fn minify_templates() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("templates");
     std::fs::create_dir_all(&out).expect("create OUT_DIR/templates");
     println!("cargo:rerun-if-changed=templates");
-    for entry in std::fs::read_dir("templates").expect("read templates") {
-        let path = entry.expect("template entry").path();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir("templates")
+        .expect("read templates")
+        .map(|entry| entry.expect("template entry").path())
+        .collect();
+    paths.sort();
+    // The list views.rs embeds: every page, so adding one is adding its file.
+    let mut list = String::new();
+    for path in paths {
         let text = std::fs::read_to_string(&path).expect("read a template");
         let name = path.file_name().unwrap();
         let text = if path.extension().is_some_and(|e| e == "html") {
@@ -62,5 +69,19 @@ fn minify_templates() {
             text
         };
         std::fs::write(out.join(name), text).expect("write a template");
+        if path.extension().is_some_and(|e| e == "html") {
+            let name = name.to_str().expect("a UTF-8 template name");
+            writeln!(
+                list,
+                "    ({name:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/templates/{name}\"))),"
+            )
+            .unwrap();
+        }
     }
+    let count = list.lines().count();
+    std::fs::write(
+        out.join("list.rs"),
+        format!("const TEMPLATES: [(&str, &str); {count}] = [\n{list}];\n"),
+    )
+    .expect("write the template list");
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use shared::views::{Chrome, Viewer};
+use shared::testing::Layout;
 use tera::Context;
 
 fn routes(c: &mut Criterion) {
@@ -85,7 +85,7 @@ fn routes(c: &mut Criterion) {
     // The same routes with the time spent inside DynamoDB calls taken out
     // (an SDK interceptor adds it up): what the handler itself costs.
     let (timed, storage) = rt.block_on(async {
-        let endpoint = app.config.dynamodb_endpoint.clone().unwrap_or_default();
+        let endpoint = app.config().dynamodb_endpoint.clone().unwrap_or_default();
         bench::timed_app(&endpoint)
     });
     let mut g = c.benchmark_group("route (storage excluded)");
@@ -130,22 +130,8 @@ fn routes(c: &mut Criterion) {
     g.finish();
 
     // Rendering alone: the same pages with no storage involved.
-    let views = &app.views;
-    let viewer = Viewer {
-        username: "benchuser".into(),
-        email: "benchuser@example.com".into(),
-        member_since: "2026-11-25".into(),
-    };
-    let signed_chrome = Chrome {
-        viewer: Some(viewer),
-        csrf_token: "t".repeat(43),
-        flashes: vec![],
-    };
-    let anon_chrome = Chrome {
-        viewer: None,
-        csrf_token: "t".repeat(43),
-        flashes: vec![],
-    };
+    let signed_chrome = Layout::signed_in("benchuser");
+    let anon_chrome = Layout::anonymous();
     let mut login = Context::new();
     login.insert("username", "");
     login.insert("remember", &false);
@@ -189,7 +175,7 @@ fn routes(c: &mut Criterion) {
         ("logout", "logout.html", &signed_chrome, Context::new()),
     ] {
         g.bench_function(name, |b| {
-            b.iter(|| views.render(template, chrome, ctx.clone()).unwrap())
+            b.iter(|| app.render(template, chrome, ctx.clone()))
         });
     }
     g.finish();
@@ -198,7 +184,7 @@ fn routes(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("hash", |b| {
         b.to_async(&rt)
-            .iter(|| app.hasher.hash("bench-password-123"))
+            .iter(|| app.hash_password("bench-password-123"))
     });
     g.finish();
 }

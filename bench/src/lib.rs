@@ -1,5 +1,7 @@
 //! Shared pieces of the performance harness: an embedded Dynoxide with the
-//! tables, an app pointed at it, and API Gateway v2 events.
+//! tables, an app pointed at it (optionally timing its DynamoDB calls), and
+//! API Gateway v2 events. The Dynoxide server, the events, the browser and
+//! the Runtime API stand-in come from `shared::testing`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,27 +12,21 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use shared::testing::{self, Browser, LocalDynamo};
 use shared::{App, Config, SystemClock};
-
-pub mod runtime_api;
 
 pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 
 /// Starts Dynoxide (in memory) on 127.0.0.1:0 and creates the tables;
 /// returns its endpoint. The server lives as long as the runtime.
 pub async fn dynamodb() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let dynamo = LocalDynamo::memory().await;
+    let endpoint = dynamo.endpoint.clone();
+    // Serves until the process ends.
+    std::mem::forget(dynamo);
+    testing::create_tables(&app(&endpoint))
         .await
-        .expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    let db = dynoxide::Database::memory().expect("dynoxide");
-    tokio::spawn(dynoxide::server::serve_with_shutdown(
-        listener,
-        db,
-        std::future::pending(),
-    ));
-    let app = app(&endpoint);
-    app.store.create_tables().await.expect("tables");
+        .expect("tables");
     endpoint
 }
 
@@ -170,17 +166,9 @@ pub fn timed_app(endpoint: &str) -> (Arc<App>, Arc<StorageTime>) {
     let env = env(endpoint);
     let config = Config::from_lookup(|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         .expect("config");
-    let mut app = App::new(config.clone(), Arc::new(SystemClock)).expect("app");
     let time = Arc::new(StorageTime::default());
-    let client = shared::store::client(&config);
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        client
-            .config()
-            .to_builder()
-            .interceptor(Timer(time.clone()))
-            .build(),
-    );
-    app.store = shared::store::Store::new(client, &config);
+    let timer = Timer(time.clone());
+    let app = testing::app_with_sdk(config, Arc::new(SystemClock), |sdk| sdk.interceptor(timer));
     (Arc::new(app), time)
 }
 
@@ -234,62 +222,33 @@ impl Intercept for Timer {
 }
 
 /// An API Gateway HTTP API (v2) event for `method` `target`, with `cookies`
-/// and a URL-encoded `body` (base64, as API Gateway sends forms).
+/// (`name=value`) and a URL-encoded `body`, as a same-origin form post.
 pub fn event(
     method: &str,
     target: &str,
     cookies: &[String],
     body: Option<&str>,
 ) -> serde_json::Value {
-    use base64::Engine;
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut ev = serde_json::json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {
-            "host": "abc123.execute-api.us-east-1.amazonaws.com",
-            "x-forwarded-proto": "https",
-            "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-            "content-type": "application/x-www-form-urlencoded",
-            "sec-fetch-site": "same-origin"
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1",
-                      "sourceIp": "203.0.113.7", "userAgent": "bench" },
-            "requestId": "bench",
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 0
-        },
-        "isBase64Encoded": false
-    });
-    if !cookies.is_empty() {
-        ev["cookies"] = cookies.to_vec().into();
-    }
-    if let Some(b) = body {
-        ev["body"] = base64::engine::general_purpose::STANDARD.encode(b).into();
-        ev["isBase64Encoded"] = true.into();
-    }
-    ev
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("sec-fetch-site", "same-origin"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    testing::event(method, target, cookies, body.map(str::as_bytes), &headers)
 }
 
 /// Registers `username` and returns the browser's cookies (`name=value`),
 /// signed in, by driving the real handlers.
-pub async fn signed_in(app: &App, username: &str) -> Vec<String> {
-    let mut jar: Vec<(String, String)> = Vec::new();
-    let form = send(app, &mut jar, "GET", "/register", None).await;
-    let token = input(&form, "csrf_token");
-    let rid = input(&form, "request_id");
-    let body = format!(
-        "username={username}&email={username}%40example.com&password=bench-password-123&csrf_token={token}&request_id={rid}"
-    );
-    send(app, &mut jar, "POST", "/register", Some(&body)).await;
-    jar.into_iter()
+pub async fn signed_in(app: &Arc<App>, username: &str) -> Vec<String> {
+    let mut b = Browser::new(app.clone(), true);
+    b.register(
+        username,
+        &format!("{username}@example.com"),
+        "bench-password-123",
+    )
+    .await;
+    b.cookies
+        .into_iter()
         .filter(|(n, _)| n.ends_with("session"))
         .map(|(n, v)| format!("{n}={v}"))
         .collect()
@@ -297,42 +256,31 @@ pub async fn signed_in(app: &App, username: &str) -> Vec<String> {
 
 /// Runs one request through the app, keeping cookies in `jar`; returns the body.
 pub async fn send(
-    app: &App,
+    app: &Arc<App>,
     jar: &mut Vec<(String, String)>,
     method: &str,
     target: &str,
     body: Option<&str>,
 ) -> String {
-    let cookies: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
-    let ev = event(method, target, &cookies, body);
-    let function = shared::Function::for_path(target.split('?').next().unwrap_or("/"))
-        .unwrap_or(shared::Function::Home);
-    let resp = app.handle_json(function, ev).await;
-    for s in &resp.cookies {
-        let pair = s.split(';').next().unwrap_or_default();
-        if let Some((n, v)) = pair.split_once('=') {
-            jar.retain(|(name, _)| name != n);
-            if !v.is_empty() {
-                jar.push((n.to_string(), v.to_string()));
-            }
-        }
-    }
-    resp.body.unwrap_or_default()
+    let mut b = Browser::new(app.clone(), true);
+    b.cookies = std::mem::take(jar);
+    b.extra_headers
+        .push(("sec-fetch-site".into(), "same-origin".into()));
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let page = b
+        .send(method, target, body.map(str::as_bytes), &headers)
+        .await;
+    *jar = b.cookies;
+    page.body
 }
 
 /// The value of the first `<input>` named `name`.
 pub fn input(html: &str, name: &str) -> String {
-    let wanted = format!("name=\"{name}\"");
-    html.split("<input")
-        .skip(1)
-        .find_map(|rest| {
-            let tag = &rest[..rest.find('>')?];
-            if !tag.contains(&wanted) {
-                return None;
-            }
-            let start = tag.find(" value=\"")? + 8;
-            let end = tag[start..].find('"')? + start;
-            Some(tag[start..end].to_string())
-        })
-        .unwrap_or_default()
+    let page = testing::Page {
+        status: 200,
+        headers: Default::default(),
+        set_cookies: Vec::new(),
+        body: html.to_string(),
+    };
+    page.input(name).unwrap_or_default()
 }

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bench::runtime_api::{RuntimeApi, Seen};
+use shared::testing::runtime_api::{RuntimeApi, Seen};
 
 /// Builds the release `login` binary (the tests' own build is debug, which
 /// unwinds instead of aborting) and returns its path.

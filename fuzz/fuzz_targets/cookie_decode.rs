@@ -3,30 +3,28 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::cookies::{self, Keys};
+use shared::cookies;
+use shared::crypto::Keys;
 use shared::{flash, session};
 
 fuzz_target!(|data: &[u8]| {
     let keys = Keys::new(b"fuzz-secret-fuzz-secret-fuzz-secret!", None);
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(value) = http::HeaderValue::from_str(text) {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::COOKIE, value);
-        for c in cookies::parse(&headers) {
-            let _ = keys.verify(&c);
-            let _ = flash::read(&keys, Some(&c));
-        }
+    for c in cookies::parse(&[text.to_string()]) {
+        let _ = cookies::verify(&keys, &c);
+        let _ = flash::count(&keys, Some(&c));
     }
     for name in ["session", "__Host-session", "flash"] {
         let c = cookie::Cookie::new(name, text);
         // Random input must never carry a valid signature.
-        assert!(keys.verify(&c).is_none());
-        assert!(flash::read(&keys, Some(&c)).is_empty());
+        assert!(cookies::verify(&keys, &c).is_none());
+        assert_eq!(flash::count(&keys, Some(&c)), 0);
     }
     if let Some((user, token)) = session::parse_cookie_value(text) {
         assert!(!user.is_empty() && token.len() == 43);
     }
     // A value we sign always verifies back to itself.
-    let signed = keys.sign(cookies::build("session", text.replace([';', ' ', '"', ',', '\\'], ""), false, None));
-    assert!(keys.verify(&signed).is_some());
+    let value = text.replace([';', ' ', '"', ',', '\\'], "");
+    let signed = cookies::sign(&keys, cookies::build("session", value, false, None));
+    assert!(cookies::verify(&keys, &signed).is_some());
 });

@@ -3,9 +3,9 @@
 use std::env;
 
 /// OWASP's current minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
-pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
-pub const ARGON2_MIN_ITERATIONS: u32 = 2;
-pub const MIN_SECRET_BYTES: usize = 32;
+pub(crate) const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
+pub(crate) const ARGON2_MIN_ITERATIONS: u32 = 2;
+pub(crate) const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -24,21 +24,33 @@ pub struct Config {
     pub throttle_table: String,
     /// Endpoint override (local Dynoxide); `None` on AWS.
     pub dynamodb_endpoint: Option<String>,
-    pub region: String,
+    pub(crate) region: String,
     /// Signs cookies and keys CSRF tokens.
-    pub secret: Vec<u8>,
+    pub(crate) secret: Vec<u8>,
     /// A retired secret that still verifies cookies during a rotation.
-    pub previous_secret: Option<Vec<u8>>,
-    pub password_min_length: usize,
-    pub login_user_limit: u32,
-    pub login_ip_limit: u32,
-    pub login_window_secs: i64,
-    pub argon2_memory_kib: u32,
-    pub argon2_iterations: u32,
-    pub argon2_parallelism: u32,
-    pub site_name: String,
+    pub(crate) previous_secret: Option<Vec<u8>>,
+    pub(crate) password_min_length: usize,
+    pub(crate) login: LoginLimits,
+    pub(crate) argon2: Argon2Cost,
+    pub(crate) site_name: String,
     /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
     pub warm_up: bool,
+}
+
+/// Failed logins allowed in one window, per username and per source IP.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoginLimits {
+    pub(crate) per_user: u32,
+    pub(crate) per_ip: u32,
+    pub(crate) window_secs: i64,
+}
+
+/// Argon2id's cost, never below OWASP's minimum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Argon2Cost {
+    pub(crate) memory_kib: u32,
+    pub(crate) iterations: u32,
+    pub(crate) parallelism: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,7 +63,7 @@ impl std::fmt::Debug for Config {
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .field("region", &self.region)
             .field("password_min_length", &self.password_min_length)
-            .field("login_ip_limit", &self.login_ip_limit)
+            .field("login", &self.login)
             .field("warm_up", &self.warm_up)
             .finish_non_exhaustive()
     }
@@ -102,28 +114,36 @@ impl Config {
             secret,
             previous_secret,
             password_min_length: password_min_length as usize,
-            login_user_limit: 5,
-            login_ip_limit: number(&get, "LOGIN_IP_LIMIT", 100, 1, 1_000_000)?,
-            login_window_secs: 15 * 60,
-            argon2_memory_kib: number(
-                &get,
-                "ARGON2_MEMORY_KIB",
-                ARGON2_MIN_MEMORY_KIB,
-                ARGON2_MIN_MEMORY_KIB,
-                4 * 1024 * 1024,
-            )?,
-            argon2_iterations: number(
-                &get,
-                "ARGON2_ITERATIONS",
-                ARGON2_MIN_ITERATIONS,
-                ARGON2_MIN_ITERATIONS,
-                64,
-            )?,
-            argon2_parallelism: number(&get, "ARGON2_PARALLELISM", 1, 1, 16)?,
+            login: LoginLimits {
+                per_user: 5,
+                per_ip: number(&get, "LOGIN_IP_LIMIT", 100, 1, 1_000_000)?,
+                window_secs: 15 * 60,
+            },
+            argon2: argon2_cost(&get)?,
             site_name: text("SITE_NAME", "The Blog"),
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
         })
     }
+}
+
+fn argon2_cost(get: &impl Fn(&str) -> Option<String>) -> Result<Argon2Cost, ConfigError> {
+    Ok(Argon2Cost {
+        memory_kib: number(
+            get,
+            "ARGON2_MEMORY_KIB",
+            ARGON2_MIN_MEMORY_KIB,
+            ARGON2_MIN_MEMORY_KIB,
+            4 * 1024 * 1024,
+        )?,
+        iterations: number(
+            get,
+            "ARGON2_ITERATIONS",
+            ARGON2_MIN_ITERATIONS,
+            ARGON2_MIN_ITERATIONS,
+            64,
+        )?,
+        parallelism: number(get, "ARGON2_PARALLELISM", 1, 1, 16)?,
+    })
 }
 
 fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
@@ -196,8 +216,8 @@ mod tests {
         let c = cfg(&[("SESSION_SECRET", SECRET)]).unwrap();
         assert_eq!(c.users_table, "users");
         assert_eq!(c.password_min_length, 8);
-        assert_eq!(c.argon2_memory_kib, ARGON2_MIN_MEMORY_KIB);
-        assert_eq!(c.login_ip_limit, 100);
+        assert_eq!(c.argon2.memory_kib, ARGON2_MIN_MEMORY_KIB);
+        assert_eq!(c.login.per_ip, 100);
         assert!(!c.warm_up);
         let c = cfg(&[
             ("SESSION_SECRET", SECRET),

@@ -2,17 +2,13 @@
 //! that is a random value in the browser's `csrf` cookie; once signed in it is
 //! the session itself, so a token dies with its session.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use subtle::ConstantTimeEq;
+use crate::crypto::Keys;
 
-use crate::cookies::{hmac, Keys};
-
-pub const FIELD: &str = "csrf_token";
+pub(crate) const FIELD: &str = "csrf_token";
 
 /// What a token is bound to.
 #[derive(Debug, Clone, Copy)]
-pub enum Binding<'a> {
+pub(crate) enum Binding<'a> {
     /// The anonymous browser's `csrf` cookie value.
     Browser(&'a str),
     /// The signed-in session's token hash.
@@ -26,29 +22,21 @@ fn message(binding: Binding<'_>) -> Vec<u8> {
     }
 }
 
-pub fn token(keys: &Keys, binding: Binding<'_>) -> String {
-    URL_SAFE_NO_PAD.encode(hmac(&keys.csrf, &message(binding)))
+pub(crate) fn token(keys: &Keys, binding: Binding<'_>) -> String {
+    keys.csrf.mac(&message(binding))
 }
 
 /// Whether `submitted` is the token for `binding`, under the current key or
 /// the previous one; compared in constant time.
-pub fn verify(keys: &Keys, binding: Binding<'_>, submitted: &str) -> bool {
-    let msg = message(binding);
-    std::iter::once(&keys.csrf)
-        .chain(keys.previous_csrf.as_ref())
-        .any(|k| {
-            let expected = URL_SAFE_NO_PAD.encode(hmac(k, &msg));
-            expected.as_bytes().ct_eq(submitted.as_bytes()).into()
-        })
+pub(crate) fn verify(keys: &Keys, binding: Binding<'_>, submitted: &str) -> bool {
+    keys.csrf.verify(&message(binding), submitted)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn keys() -> Keys {
-        Keys::new(b"0123456789abcdef0123456789abcdef", None)
-    }
+    use crate::crypto::test_keys as keys;
 
     #[test]
     fn token_verifies_only_for_its_binding() {

@@ -2,12 +2,12 @@
 
 use http::StatusCode;
 
+use crate::crypto::password::HashError;
 use crate::forms::FormError;
-use crate::password::HashError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     #[error("request body over 16 KiB")]
     PayloadTooLarge,
     #[error("body is not application/x-www-form-urlencoded")]
@@ -22,18 +22,42 @@ pub enum AppError {
     BadRequest,
     #[error("not found")]
     NotFound,
+    /// With the `Allow` header's value.
     #[error("method not allowed")]
-    MethodNotAllowed(&'static str),
-    #[error("storage: {0}")]
-    Storage(#[from] StoreError),
-    #[error("password hashing: {0}")]
-    Hash(#[from] HashError),
-    #[error("rendering: {0}")]
-    Render(#[from] tera::Error),
+    MethodNotAllowed(String),
+    /// DynamoDB failed or throttled past the SDK's retries: try again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Ours to fix: a request the SDK refused to build, an item we cannot
+    /// read, a template that does not render, hashing that failed.
+    #[error("bug: {0}")]
+    Bug(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(why) => AppError::Unavailable(why),
+            // "Taken" is the caller's to handle; reaching here is a bug.
+            other => AppError::Bug(other.to_string()),
+        }
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(e: HashError) -> Self {
+        AppError::Bug(e.to_string())
+    }
+}
+
+impl From<tera::Error> for AppError {
+    fn from(e: tera::Error) -> Self {
+        AppError::Bug(format!("rendering: {e}"))
+    }
 }
 
 impl AppError {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -41,13 +65,13 @@ impl AppError {
             AppError::CrossSite | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Hash(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Bug(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Title and message for the person who sees the page.
-    pub fn page(&self) -> (&'static str, String) {
+    pub(crate) fn page(&self) -> (&'static str, String) {
         match self {
             AppError::PayloadTooLarge => (
                 "Request too large",
@@ -75,11 +99,13 @@ impl AppError {
                 "Method not allowed",
                 "This page does not accept that kind of request.".into(),
             ),
-            AppError::Storage(_) => (
+            // Not "nothing was changed": a write may have landed before the
+            // fault. Trying again is safe either way.
+            AppError::Unavailable(_) => (
                 "Service unavailable",
-                "We could not reach our database just now. Nothing was changed. Please try again in a moment.".into(),
+                "We could not reach our database just now. Please try again in a moment.".into(),
             ),
-            AppError::Hash(_) | AppError::Render(_) => (
+            AppError::Bug(_) => (
                 "Something went wrong",
                 "An unexpected error occurred. Please try again.".into(),
             ),
@@ -98,13 +124,13 @@ mod tests {
         assert_eq!(AppError::BadForm(FormError::Malformed).status(), 400);
         assert_eq!(AppError::Csrf.status(), 403);
         assert_eq!(AppError::CrossSite.status(), 403);
-        assert_eq!(
-            AppError::Storage(StoreError::Unavailable("x".into())).status(),
-            503
-        );
-        assert!(AppError::Storage(StoreError::Unavailable("x".into()))
-            .page()
-            .1
-            .contains("try again"));
+        let down = AppError::from(StoreError::Unavailable("x".into()));
+        assert_eq!(down.status(), 503);
+        assert!(down.page().1.contains("try again"));
+        assert!(!down.page().1.contains("Nothing was changed"));
+        // A malformed item or a request the SDK refused to build is a bug.
+        let bug = AppError::from(StoreError::Bug("malformed item: pk".into()));
+        assert_eq!(bug.status(), 500);
+        assert_eq!(bug.page().0, "Something went wrong");
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 /// Bodies larger than this (after base64 decoding) get 413.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest value any field of ours accepts (a password is at most 128
 /// characters, 512 bytes of UTF-8).
 pub const MAX_FIELD_BYTES: usize = 1024;
@@ -32,12 +32,12 @@ impl Form {
     }
 
     /// A field's value, or "" when absent.
-    pub fn text(&self, name: &str) -> &str {
+    pub(crate) fn text(&self, name: &str) -> &str {
         self.get(name).unwrap_or("")
     }
 
     /// An HTML checkbox: present with any value but "" / "off" / "false".
-    pub fn checked(&self, name: &str) -> bool {
+    pub(crate) fn checked(&self, name: &str) -> bool {
         matches!(self.get(name), Some(v) if !matches!(v, "" | "off" | "false" | "0"))
     }
 }

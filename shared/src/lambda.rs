@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
-use crate::app::{App, Function};
+use crate::app::App;
+use crate::routes::Function;
 
 /// Builds the app once per cold start, then serves events until the runtime
 /// stops. A missing or short `SESSION_SECRET` stops the start. Events are
-/// taken as plain JSON and read by `event::Event`, never by `lambda_http`,
-/// whose conversion panics on raw characters in the URL.
+/// taken as plain JSON and read by `gateway::event::Event`, never by
+/// `lambda_http`, whose conversion panics on raw characters in the URL.
 pub async fn run(function: Function) -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let app = Arc::new(App::from_env(function).map_err(|e| {

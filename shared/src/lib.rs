@@ -1,28 +1,42 @@
-//! The login service's core. Each Lambda binary builds an [`App`] once per
-//! cold start and hands every request to [`App::handle`]; everything else
-//! lives here, one module per concern.
+//! The login service's core. Each Lambda binary calls [`lambda::run`] with
+//! its [`Function`]; ARCHITECTURE.md (at the repository root) walks through
+//! the rooms below and how a request passes through them.
+//!
+//! Public: what the function binaries use (`lambda::run`, `Function`), the
+//! app as the tests and tools drive it (`App`, `Config`, `Clock`, the route
+//! table), and the input parsers the fuzz targets exercise. Test helpers
+//! are behind the `test-util` feature (`testing`).
+#![warn(unreachable_pub)]
 
-pub mod app;
-pub mod clock;
-pub mod config;
+// The request's way through: gateway -> routes -> web (gate, then a page).
+mod app;
+mod gateway;
+pub mod lambda;
+mod routes;
+mod serve;
+mod web;
+
+// What the pages are made of.
+mod clock;
+mod config;
 pub mod cookies;
-pub mod csrf;
-pub mod error;
-pub mod event;
+pub mod crypto;
+mod csrf;
+mod error;
 pub mod flash;
 pub mod forms;
-pub mod handlers;
-pub mod lambda;
+mod messages;
 pub mod next_url;
-pub mod password;
-pub mod request;
-pub mod responses;
 pub mod session;
-pub mod store;
-pub mod validate;
-pub mod views;
+mod store;
+mod validate;
+mod views;
 
-pub use app::{App, Function, ROUTES};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::Config;
-pub use error::AppError;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use app::{App, InitError};
+pub use clock::{Clock, SystemClock};
+pub use config::{Config, ConfigError};
+pub use gateway::event::Response;
+pub use routes::{Function, Route, ROUTES};

@@ -2,48 +2,31 @@
 //! signed cookie; the server stores only SHA-256(token), under the user's key,
 //! so one consistent `GetItem` finds a session and one `Query` lists them all.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand_core::{OsRng, RngCore};
-use sha2::{Digest, Sha256};
-
-use crate::cookies::hex;
+use crate::crypto::random_b64;
 
 /// Without "remember me": 2 hours without a request...
-pub const IDLE_SECS: i64 = 2 * 60 * 60;
+pub(crate) const IDLE_SECS: i64 = 2 * 60 * 60;
 /// ...or 24 hours in all, whichever comes first.
-pub const ABSOLUTE_SECS: i64 = 24 * 60 * 60;
+pub(crate) const ABSOLUTE_SECS: i64 = 24 * 60 * 60;
 /// With "remember me": the cookie and the session live 30 days.
-pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
+pub(crate) const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
 /// `last_seen` is written at most this often, so page views rarely write.
-pub const TOUCH_EVERY_SECS: i64 = 5 * 60;
+const TOUCH_EVERY_SECS: i64 = 5 * 60;
 
 const TOKEN_BYTES: usize = 32;
 
-/// `n` random bytes from the OS, base64url without padding.
-pub fn random_b64(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    OsRng.fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 /// A fresh 256-bit session token.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     random_b64(TOKEN_BYTES)
 }
 
 /// The public id of a session, shown on /account and used to end it; it is
 /// unrelated to the token.
-pub fn new_public_id() -> String {
+pub(crate) fn new_public_id() -> String {
     random_b64(12)
 }
 
-/// What the sessions table stores instead of the token.
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub fn cookie_value(user_key: &str, token: &str) -> String {
+pub(crate) fn cookie_value(user_key: &str, token: &str) -> String {
     format!("{user_key}:{token}")
 }
 
@@ -60,7 +43,7 @@ pub fn parse_cookie_value(value: &str) -> Option<(&str, &str)> {
 }
 
 /// When a session ends if it sees no further request.
-pub fn expires_at(created_at: i64, last_seen: i64, remember: bool) -> i64 {
+pub(crate) fn expires_at(created_at: i64, last_seen: i64, remember: bool) -> i64 {
     if remember {
         created_at + REMEMBER_SECS
     } else {
@@ -69,7 +52,7 @@ pub fn expires_at(created_at: i64, last_seen: i64, remember: bool) -> i64 {
 }
 
 /// Whether a request at `now` should record itself as the session's last use.
-pub fn needs_touch(last_seen: i64, now: i64) -> bool {
+pub(crate) fn needs_touch(last_seen: i64, now: i64) -> bool {
     now - last_seen >= TOUCH_EVERY_SECS
 }
 
@@ -83,8 +66,8 @@ mod tests {
         let b = new_token();
         assert_eq!(a.len(), 43); // 256 bits
         assert_ne!(a, b);
-        assert_ne!(token_hash(&a), a);
-        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(crate::crypto::token_hash(&a), a);
+        assert_eq!(crate::crypto::token_hash(&a).len(), 64);
         assert_ne!(new_public_id(), new_public_id());
     }
 

@@ -1,11 +1,11 @@
 //! Account-name rules and case folding.
 
-pub const USERNAME_MIN: usize = 3;
-pub const USERNAME_MAX: usize = 50;
-pub const EMAIL_MAX: usize = 120;
+pub(crate) const USERNAME_MIN: usize = 3;
+pub(crate) const USERNAME_MAX: usize = 50;
+pub(crate) const EMAIL_MAX: usize = 120;
 
 /// 3-50 ASCII letters, digits, `_`, `.`, `-`.
-pub fn is_username(s: &str) -> bool {
+pub(crate) fn is_username(s: &str) -> bool {
     (USERNAME_MIN..=USERNAME_MAX).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
@@ -13,7 +13,7 @@ pub fn is_username(s: &str) -> bool {
 
 /// One `@`, a non-empty local part, a domain with a dot (not at either end),
 /// no spaces or control characters, at most 120 characters.
-pub fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     if s.chars().count() > EMAIL_MAX || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
@@ -29,12 +29,12 @@ pub fn is_email(s: &str) -> bool {
 }
 
 /// The key a username is unique under: `Alice` and `alice` are one account.
-pub fn username_key(username: &str) -> String {
+pub(crate) fn username_key(username: &str) -> String {
     username.to_ascii_lowercase()
 }
 
 /// The key an email is unique under.
-pub fn email_key(email: &str) -> String {
+pub(crate) fn email_key(email: &str) -> String {
     email.to_lowercase()
 }
 

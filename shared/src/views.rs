@@ -7,67 +7,69 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
-use crate::flash::Flash;
+use crate::messages::{Level, Notice};
 
-pub const CSS: &str = include_str!("../templates/style.css");
+const CSS: &str = include_str!("../templates/style.css");
 
-/// A template as build.rs left it (indentation and blank lines removed).
-macro_rules! template {
-    ($name:literal) => {
-        (
-            $name,
-            include_str!(concat!(env!("OUT_DIR"), "/templates/", $name)),
-        )
-    };
-}
+// `TEMPLATES`: every `templates/*.html` as build.rs left it (indentation and
+// blank lines removed), by name.
+include!(concat!(env!("OUT_DIR"), "/templates/list.rs"));
 
-const TEMPLATES: [(&str, &str); 7] = [
-    template!("base.html"),
-    template!("index.html"),
-    template!("login.html"),
-    template!("register.html"),
-    template!("logout.html"),
-    template!("account.html"),
-    template!("error.html"),
-];
+/// The layout and the error page, which every function parses.
+pub(crate) const ALWAYS: [&str; 2] = ["base.html", "error.html"];
 
-pub struct Views {
+pub(crate) struct Views {
     tera: Tera,
     /// `'sha256-…'`: the CSP source that allows our one inline stylesheet.
-    pub style_src: String,
+    pub(crate) style_src: String,
     site_name: String,
 }
 
 /// Who is signed in, as pages show it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Viewer {
-    pub username: String,
-    pub email: String,
-    pub member_since: String,
+pub(crate) struct Viewer {
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) member_since: String,
 }
 
 /// What every page's layout needs.
 #[derive(Debug, Default)]
-pub struct Chrome {
-    pub viewer: Option<Viewer>,
+pub(crate) struct Chrome {
+    pub(crate) viewer: Option<Viewer>,
     /// Token for the forms on the page (the nav's log-out form included).
-    pub csrf_token: String,
-    pub flashes: Vec<Flash>,
+    pub(crate) csrf_token: String,
+    pub(crate) notices: Vec<Notice>,
+}
+
+/// A notice as the layout shows it.
+#[derive(Serialize)]
+struct Shown {
+    level: Level,
+    text: String,
+}
+
+/// Whether a page of this name ships (build.rs lists `templates/`).
+#[cfg(test)]
+pub(crate) fn exists(page: &str) -> bool {
+    TEMPLATES.iter().any(|(name, _)| *name == page)
 }
 
 impl Views {
     /// Every page (for tests and tools).
-    pub fn new(site_name: &str) -> Result<Self, tera::Error> {
+    pub(crate) fn new(site_name: &str) -> Result<Self, tera::Error> {
         Self::with_pages(site_name, &TEMPLATES.map(|(name, _)| name))
     }
 
     /// Only `pages` (plus the layout and the error page): a function parses
     /// just what it renders, which keeps its cold start short.
-    pub fn with_pages(site_name: &str, pages: &[&str]) -> Result<Self, tera::Error> {
+    pub(crate) fn with_pages(site_name: &str, pages: &[&str]) -> Result<Self, tera::Error> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(TEMPLATES.into_iter().filter(|(name, _)| {
-            matches!(*name, "base.html" | "error.html") || pages.contains(name)
-        }))?;
+        tera.add_raw_templates(
+            TEMPLATES
+                .into_iter()
+                .filter(|(name, _)| ALWAYS.contains(name) || pages.contains(name)),
+        )?;
         let style_src = format!(
             "'sha256-{}'",
             STANDARD.encode(Sha256::digest(CSS.as_bytes()))
@@ -80,7 +82,7 @@ impl Views {
     }
 
     /// Renders `template` with the layout's values plus `extra`.
-    pub fn render(
+    pub(crate) fn render(
         &self,
         template: &str,
         chrome: &Chrome,
@@ -90,13 +92,21 @@ impl Views {
         extra.insert("css", CSS);
         extra.insert("user", &chrome.viewer);
         extra.insert("csrf_token", &chrome.csrf_token);
-        extra.insert("flashes", &chrome.flashes);
+        let shown: Vec<Shown> = chrome
+            .notices
+            .iter()
+            .map(|n| Shown {
+                level: n.level(),
+                text: n.text(),
+            })
+            .collect();
+        extra.insert("flashes", &shown);
         self.tera.render(template, &extra)
     }
 
     /// The page for an error, falling back to fixed HTML should rendering
     /// itself fail.
-    pub fn error_page(&self, title: &str, message: &str, chrome: &Chrome) -> String {
+    pub(crate) fn error_page(&self, title: &str, message: &str, chrome: &Chrome) -> String {
         let mut ctx = Context::new();
         ctx.insert("title", title);
         ctx.insert("message", message);
@@ -109,47 +119,45 @@ impl Views {
     }
 }
 
+/// User-Agent markers of browsers, the first match winning (Edge and Opera
+/// also say "Chrome", Chrome also says "Safari").
+const BROWSERS: [(&[&str], &str); 7] = [
+    (&["Edg/"], "Edge"),
+    (&["OPR/", "Opera"], "Opera"),
+    (&["Firefox/"], "Firefox"),
+    (&["HeadlessChrome"], "Headless Chrome"),
+    (&["Chromium/"], "Chromium"),
+    (&["Chrome/", "CriOS/"], "Chrome"),
+    (&["Safari/"], "Safari"),
+];
+
+/// ...and of operating systems (iOS says "Mac OS X", Android "Linux").
+const SYSTEMS: [(&[&str], &str); 6] = [
+    (&["iPhone", "iPad"], "iOS"),
+    (&["Android"], "Android"),
+    (&["Windows"], "Windows"),
+    (&["Mac OS X", "Macintosh"], "macOS"),
+    (&["CrOS"], "ChromeOS"),
+    (&["Linux"], "Linux"),
+];
+
+fn first_match(table: &[(&[&str], &'static str)], ua: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(markers, _)| markers.iter().any(|m| ua.contains(m)))
+        .map(|(_, name)| *name)
+}
+
 /// A short description of a browser from its User-Agent, for the sessions
 /// list ("Firefox on Linux").
-pub fn describe_browser(ua: &str) -> String {
+pub(crate) fn describe_browser(ua: &str) -> String {
     if ua.is_empty() {
         return "Unknown browser".to_string();
     }
-    let browser = if ua.contains("Edg/") {
-        "Edge"
-    } else if ua.contains("OPR/") || ua.contains("Opera") {
-        "Opera"
-    } else if ua.contains("Firefox/") {
-        "Firefox"
-    } else if ua.contains("HeadlessChrome") {
-        "Headless Chrome"
-    } else if ua.contains("Chromium/") {
-        "Chromium"
-    } else if ua.contains("Chrome/") || ua.contains("CriOS/") {
-        "Chrome"
-    } else if ua.contains("Safari/") {
-        "Safari"
-    } else if ua.starts_with("curl/") {
-        "curl"
-    } else {
-        "Other browser"
-    };
-    let os = if ua.contains("iPhone") || ua.contains("iPad") {
-        Some("iOS")
-    } else if ua.contains("Android") {
-        Some("Android")
-    } else if ua.contains("Windows") {
-        Some("Windows")
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
-        Some("macOS")
-    } else if ua.contains("CrOS") {
-        Some("ChromeOS")
-    } else if ua.contains("Linux") {
-        Some("Linux")
-    } else {
-        None
-    };
-    match os {
+    let browser = first_match(&BROWSERS, ua)
+        .or_else(|| ua.starts_with("curl/").then_some("curl"))
+        .unwrap_or("Other browser");
+    match first_match(&SYSTEMS, ua) {
         Some(os) => format!("{browser} on {os}"),
         None => browser.to_string(),
     }
@@ -169,7 +177,9 @@ mod tests {
                 member_since: "2026-01-01".into(),
             }),
             csrf_token: "t".into(),
-            flashes: vec![Flash::info("<img src=x onerror=alert(1)>")],
+            notices: vec![Notice::WelcomeBack {
+                username: "<img src=x onerror=alert(1)>".into(),
+            }],
         };
         let html = v.render("index.html", &chrome, Context::new()).unwrap();
         assert!(!html.contains("<script>alert"));

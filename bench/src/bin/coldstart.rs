@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bench::runtime_api::{RuntimeApi, Seen};
+use shared::testing::runtime_api::{RuntimeApi, Seen};
 
 struct Run {
     init: Duration,

@@ -3,6 +3,9 @@
 
 use std::time::Instant;
 
+use shared::testing::init;
+use shared::Function;
+
 fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let v = f();
@@ -21,30 +24,18 @@ fn main() {
     let config = time("Config::from_lookup", || {
         shared::Config::from_lookup(get).unwrap()
     });
-    time("Keys::new", || {
-        shared::cookies::Keys::new(&config.secret, None)
-    });
+    time("Keys::new", || init::keys(&config));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let _g = rt.enter();
-    time("store::client (SDK client)", || {
-        shared::store::client(&config)
-    });
-    time("store::client (again)", || shared::store::client(&config));
-    time("Hasher::new", || {
-        shared::password::Hasher::new(&config).unwrap()
-    });
+    time("store::client (SDK client)", || init::sdk_client(&config));
+    time("store::client (again)", || init::sdk_client(&config));
+    time("Hasher::new", || init::hasher(&config));
     time("Tera::default", tera::Tera::default);
     time("Tera::default (again)", tera::Tera::default);
-    time("Views (login's pages)", || {
-        shared::views::Views::with_pages("The Blog", shared::Function::Login.pages()).unwrap()
-    });
-    time("Views (home's pages)", || {
-        shared::views::Views::with_pages("The Blog", shared::Function::Home.pages()).unwrap()
-    });
-    time("Views (all pages)", || {
-        shared::views::Views::new("The Blog").unwrap()
-    });
+    time("Views (login's pages)", || init::views(Function::Login));
+    time("Views (home's pages)", || init::views(Function::Home));
+    time("Views (all pages)", init::all_views);
 }

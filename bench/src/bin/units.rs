@@ -5,8 +5,8 @@
 async fn main() {
     let endpoint = bench::dynamodb().await;
     let app = bench::app(&endpoint);
-    let usage = || app.store.usage.take();
-    let mut rows: Vec<(&str, shared::store::UsageCount)> = Vec::new();
+    let usage = || app.usage();
+    let mut rows: Vec<(&str, shared::testing::UsageCount)> = Vec::new();
 
     let mut jar = Vec::new();
     let form = bench::send(&app, &mut jar, "GET", "/register", None).await;

@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use shared::store::{self, Store};
+use shared::testing::{self, serve_dynamodb};
+use shared::{App, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,20 +30,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    let db = if db_path.is_empty() {
-        dynoxide::Database::memory()?
-    } else {
-        if let Some(dir) = std::path::Path::new(&db_path).parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        dynoxide::Database::new(&db_path)?
-    };
+    let path = (!db_path.is_empty()).then(|| std::path::PathBuf::from(&db_path));
+    if let Some(dir) = path.as_deref().and_then(std::path::Path::parent) {
+        std::fs::create_dir_all(dir)?;
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let endpoint = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
-        let _ = stop_rx.await;
-    }));
+    let mut dynamo = serve_dynamodb(listener, path.as_deref())?;
+    let endpoint = dynamo.endpoint.clone();
 
     // Table names come from the same variables the functions read.
     let mut config = shared::Config::from_lookup(|k| match k {
@@ -50,8 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => std::env::var(k).ok(),
     })?;
     config.dynamodb_endpoint = Some(endpoint.clone());
-    let store = Store::new(store::client(&config), &config);
-    store.create_tables().await?;
+    let app = App::new(config.clone(), Arc::new(SystemClock))?;
+    testing::create_tables(&app).await?;
     println!(
         "local DynamoDB (Dynoxide) ready at {endpoint}: tables {}, {}, {} in {}",
         config.users_table,
@@ -76,7 +70,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         notify.notify_one();
     });
     stop.notified().await;
-    let _ = stop_tx.send(());
-    server.await??;
+    dynamo.stop().await?;
     Ok(())
 }

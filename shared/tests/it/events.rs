@@ -1,14 +1,12 @@
 //! The shipped `events/*.json` (API Gateway HTTP API v2 events, as used with
 //! `cargo lambda invoke --data-file`) run through the real handlers.
 
-mod common;
-
 use base64::Engine;
-use common::*;
+use shared::testing::*;
 use shared::Function;
 
 fn fixture(name: &str) -> serde_json::Value {
-    let path = repo_file(&format!("events/{name}.json"));
+    let path = crate::repo_file(&format!("events/{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -90,10 +88,11 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
         let app = std::sync::Arc::new(
             shared::App::for_function(config.clone(), env.clock.clone(), function).unwrap(),
         );
-        for (method, path, f) in shared::ROUTES {
-            if *f != function || *method != "GET" {
+        for route in shared::ROUTES {
+            if route.function != function || route.method != "GET" {
                 continue;
             }
+            let path = route.path;
             for signed_in in [false, true] {
                 let mut b = Browser::new(app.clone(), true);
                 if signed_in {
@@ -119,7 +118,7 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
 fn function_path(f: Function) -> &'static str {
     shared::ROUTES
         .iter()
-        .find(|(m, _, g)| *g == f && *m == "POST")
-        .map(|(_, p, _)| *p)
+        .find(|r| r.function == f && r.method == "POST")
+        .map(|r| r.path)
         .unwrap()
 }

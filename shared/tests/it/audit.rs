@@ -2,12 +2,10 @@
 //! request id, source IP and an HMAC of the username; never a password,
 //! token or cookie.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use shared::testing::*;
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -68,7 +66,7 @@ async fn security_events_are_logged_without_secrets() {
     ] {
         assert!(kinds.contains(&want), "no {want} event in {kinds:?}");
     }
-    let pseudonym = env.app.keys.pseudonym("alice");
+    let pseudonym = env.app.pseudonym("alice");
     for e in &events {
         assert_eq!(e["fields"]["user"], pseudonym.as_str(), "{e}");
         assert_eq!(e["fields"]["source_ip"], "203.0.113.7");

@@ -1,91 +1,80 @@
-//! Integration-test harness: an in-process Dynoxide on 127.0.0.1:0 reached
-//! over HTTP by the real SDK client, the real `App`, and a small "browser"
-//! that sends real API Gateway HTTP API (v2) events and keeps cookies.
-#![allow(dead_code)]
+//! API Gateway HTTP API (v2) events, and a small browser that sends them
+//! to the app and keeps cookies.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
-use shared::{App, Config, Function, ManualClock};
 
-/// A file of the checkout these tests run from. Looked up at run time (cargo
-/// and nextest set CARGO_MANIFEST_DIR), not with `env!`: a test binary that
-/// another clone built into a shared target/ would read that clone.
-pub fn repo_file(rel: &str) -> std::path::PathBuf {
-    let manifest =
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-    std::path::Path::new(&manifest).join("..").join(rel)
+use crate::app::App;
+use crate::routes::Function;
+
+pub fn host() -> &'static str {
+    "abc123.execute-api.us-east-1.amazonaws.com"
 }
 
-pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
-pub const START: i64 = 1_790_000_000; // 2026-09-21
-
-pub struct Env {
-    pub app: Arc<App>,
-    pub clock: Arc<ManualClock>,
-    pub endpoint: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
-}
-
-impl Env {
-    pub async fn start() -> Env {
-        Self::start_with(&[]).await
+/// An API Gateway HTTP API (v2) event for `method` `target` as a browser
+/// over HTTPS sends it: `cookies` as `name=value`, `body` base64-encoded as
+/// API Gateway hands forms over, and `headers` added to (or replacing) the
+/// usual ones.
+pub fn event(
+    method: &str,
+    target: &str,
+    cookies: &[String],
+    body: Option<&[u8]>,
+    headers: &[(String, String)],
+) -> serde_json::Value {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut h = serde_json::Map::new();
+    h.insert("host".into(), host().into());
+    h.insert("x-forwarded-proto".into(), "https".into());
+    for (k, v) in headers {
+        h.insert(k.clone(), v.clone().into());
     }
-
-    pub async fn start_with(vars: &[(&str, &str)]) -> Env {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let db = dynoxide::Database::memory().unwrap();
-        let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
-            let _ = rx.await;
-        }));
-        let env = Self::app_at(&endpoint, vars);
-        env.app.store.create_tables().await.unwrap();
-        Env {
-            stop: Some(tx),
-            server: Some(server),
-            ..env
-        }
+    let mut qsp = serde_json::Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        // API Gateway hands over what it could decode; keep the raw
+        // text where the escape is not UTF-8.
+        let decode = |x: &str| crate::forms::decode(x.as_bytes()).unwrap_or_else(|_| x.to_string());
+        qsp.insert(decode(k), decode(v).into());
     }
-
-    /// An app pointed at `endpoint`, with no server of its own.
-    pub fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> Env {
-        let mut map: HashMap<String, String> = HashMap::from([
-            ("SESSION_SECRET".into(), SECRET.into()),
-            ("DYNAMODB_ENDPOINT".into(), endpoint.to_string()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-        ]);
-        for (k, v) in vars {
-            map.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
-        let clock = Arc::new(ManualClock::new(START));
-        let app = Arc::new(App::new(config, clock.clone()).unwrap());
-        Env {
-            app,
-            clock,
-            endpoint: endpoint.to_string(),
-            stop: None,
-            server: None,
-        }
+    let mut ev = serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": h,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": host(),
+            "domainPrefix": "abc123",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "Mozilla/5.0"
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "21/Sep/2026:10:00:00 +0000",
+            "timeEpoch": 1_790_000_000_000i64
+        },
+        "isBase64Encoded": false
+    });
+    if !qsp.is_empty() {
+        ev["queryStringParameters"] = qsp.into();
     }
-
-    /// Stops the DynamoDB server (to test faults).
-    pub async fn stop_dynamodb(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(s) = self.server.take() {
-            let _ = s.await;
-        }
+    if !cookies.is_empty() {
+        ev["cookies"] = cookies.to_vec().into();
     }
-
-    pub fn browser(&self) -> Browser {
-        Browser::new(self.app.clone(), true)
+    if let Some(b) = body {
+        ev["body"] = base64::engine::general_purpose::STANDARD.encode(b).into();
+        ev["isBase64Encoded"] = true.into();
     }
+    ev
 }
 
 /// A response as the browser sees it.
@@ -137,10 +126,6 @@ pub struct Browser {
     pub extra_headers: Vec<(String, String)>,
 }
 
-pub fn host() -> &'static str {
-    "abc123.execute-api.us-east-1.amazonaws.com"
-}
-
 impl Browser {
     pub fn new(app: Arc<App>, https: bool) -> Self {
         Browser {
@@ -177,7 +162,7 @@ impl Browser {
     pub async fn post(&mut self, target: &str, fields: &[(&str, &str)]) -> Page {
         let body = fields
             .iter()
-            .map(|(k, v)| format!("{}={}", shared::forms::encode(k), shared::forms::encode(v)))
+            .map(|(k, v)| format!("{}={}", crate::forms::encode(k), crate::forms::encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         self.post_raw(target, body.as_bytes(), "application/x-www-form-urlencoded")
@@ -194,6 +179,7 @@ impl Browser {
         .await
     }
 
+    /// The v2 event this browser would send.
     pub fn event(
         &self,
         method: &str,
@@ -201,71 +187,24 @@ impl Browser {
         body: Option<&[u8]>,
         headers: &[(&str, &str)],
     ) -> serde_json::Value {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let mut h = serde_json::Map::new();
-        h.insert("host".into(), host().into());
-        h.insert(
-            "x-forwarded-proto".into(),
-            if self.https { "https" } else { "http" }.into(),
-        );
-        h.insert("x-forwarded-for".into(), "198.51.100.99".into());
-        h.insert("user-agent".into(), self.user_agent.clone().into());
-        for (k, v) in &self.extra_headers {
-            h.insert(k.clone(), v.clone().into());
-        }
-        for (k, v) in headers {
-            h.insert(k.to_string(), v.to_string().into());
-        }
-        let mut qsp = serde_json::Map::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            // API Gateway hands over what it could decode; keep the raw
-            // text where the escape is not UTF-8.
-            let decode =
-                |x: &str| shared::forms::decode(x.as_bytes()).unwrap_or_else(|_| x.to_string());
-            qsp.insert(decode(k), decode(v).into());
-        }
-        let mut ev = serde_json::json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": h,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "abc123",
-                "domainName": host(),
-                "domainPrefix": "abc123",
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": self.source_ip,
-                    "userAgent": self.user_agent
-                },
-                "requestId": "JKJaXmPLvHcESHA=",
-                "routeKey": "$default",
-                "stage": "$default",
-                "time": "21/Sep/2026:10:00:00 +0000",
-                "timeEpoch": 1_790_000_000_000i64
-            },
-            "isBase64Encoded": false
-        });
-        if !qsp.is_empty() {
-            ev["queryStringParameters"] = qsp.into();
-        }
-        if !self.cookies.is_empty() {
-            ev["cookies"] = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .into();
-        }
-        if let Some(b) = body {
-            ev["body"] = base64::engine::general_purpose::STANDARD.encode(b).into();
-            ev["isBase64Encoded"] = true.into();
-        }
+        let mut h: Vec<(String, String)> = vec![
+            (
+                "x-forwarded-proto".into(),
+                if self.https { "https" } else { "http" }.into(),
+            ),
+            ("x-forwarded-for".into(), "198.51.100.99".into()),
+            ("user-agent".into(), self.user_agent.clone()),
+        ];
+        h.extend(self.extra_headers.iter().cloned());
+        h.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let cookies: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        let mut ev = event(method, target, &cookies, body, &h);
+        ev["requestContext"]["http"]["sourceIp"] = self.source_ip.clone().into();
+        ev["requestContext"]["http"]["userAgent"] = self.user_agent.clone().into();
         ev
     }
 
@@ -277,11 +216,17 @@ impl Browser {
         headers: &[(&str, &str)],
     ) -> Page {
         let ev = self.event(method, target, body, headers);
-        self.send_event(&ev.to_string(), target).await
+        self.send_value(ev, target).await
     }
 
+    /// Sends an event given as JSON text.
     pub async fn send_event(&mut self, json: &str, target: &str) -> Page {
         let event: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        self.send_value(event, target).await
+    }
+
+    /// Sends an event to the function that serves `target`'s path.
+    pub async fn send_value(&mut self, event: serde_json::Value, target: &str) -> Page {
         let path = target.split('?').next().unwrap();
         let function = Function::for_path(path).unwrap_or(Function::Home);
         let resp = self.app.handle_json(function, event).await;
@@ -350,5 +295,3 @@ impl Browser {
         self.post("/logout", &[("csrf_token", &token)]).await
     }
 }
-
-pub const PASSWORD: &str = "correct-horse-battery-9";

@@ -1,6 +1,7 @@
-//! What a handler needs from an incoming API Gateway (HTTP API v2) event,
-//! extracted once. Nothing here can fail: odd input becomes an empty or
-//! absent value that the handlers answer with a page.
+//! The incoming request, read once: what API Gateway (HTTP API v2) sent,
+//! with our three cookies already checked and decoded into typed values.
+//! Nothing here can fail: odd input becomes an empty or absent value that
+//! the handlers answer with a page.
 
 use std::collections::HashMap;
 
@@ -9,29 +10,52 @@ use cookie::Cookie;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::cookies;
-use crate::event::Event;
+use crate::crypto::{self, Keys};
+use crate::flash;
 use crate::forms;
+use crate::gateway::event::Event;
+use crate::messages::Notice;
+use crate::session;
+
+/// The session cookie, as the request carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SessionCookie {
+    Absent,
+    /// Present but not one of ours: tampered with, signed by an unknown key
+    /// or malformed. The reply drops it.
+    Invalid,
+    /// Correctly signed: whose session, and its token.
+    Signed {
+        user_key: String,
+        token: String,
+    },
+}
 
 #[derive(Debug, Clone)]
-pub struct Req {
-    pub method: Method,
-    pub path: String,
-    pub query: HashMap<String, String>,
-    pub headers: HeaderMap,
-    pub cookies: Vec<Cookie<'static>>,
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: HashMap<String, String>,
+    headers: HeaderMap,
     /// `None` when the event's base64 body does not decode.
-    pub body: Option<Vec<u8>>,
+    pub(crate) body: Option<Vec<u8>>,
     /// Came over HTTPS (API Gateway sets `X-Forwarded-Proto: https`).
-    pub secure: bool,
+    pub(crate) secure: bool,
     /// As API Gateway saw it (`requestContext.http.sourceIp`), never
     /// `X-Forwarded-For`, which the client controls.
-    pub source_ip: String,
-    pub user_agent: String,
-    pub request_id: String,
+    pub(crate) source_ip: String,
+    pub(crate) user_agent: String,
+    pub(crate) request_id: String,
+    pub(crate) session: SessionCookie,
+    /// The anonymous browser's `csrf` cookie value, when well-formed.
+    pub(crate) browser: Option<String>,
+    /// The flash cookie's notices; `None` when the request had no flash
+    /// cookie (a tampered one reads as `Some` of nothing).
+    pub(crate) flash: Option<Vec<Notice>>,
 }
 
 impl Req {
-    pub fn from_event(event: Event) -> Self {
+    pub(crate) fn from_event(event: Event, keys: &Keys) -> Self {
         let ctx = event.request_context.unwrap_or_default();
         let http = ctx.http.unwrap_or_default();
         // A method API Gateway would never send still makes a `Method`
@@ -41,15 +65,7 @@ impl Req {
             .as_deref()
             .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
             .unwrap_or_else(|| Method::from_bytes(b"INVALID").unwrap_or(Method::GET));
-        let mut headers = HeaderMap::new();
-        for (k, v) in event.headers.unwrap_or_default() {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()),
-                HeaderValue::from_str(&v),
-            ) {
-                headers.append(k, v);
-            }
-        }
+        let headers = header_map(event.headers.unwrap_or_default());
         let mut cookie_text = event.cookies.unwrap_or_default();
         cookie_text.extend(
             headers
@@ -74,11 +90,17 @@ impl Req {
             .chars()
             .take(256)
             .collect();
+        let jar = cookies::parse(&cookie_text);
+        let find = |base| cookies::find(&jar, base, secure);
         Req {
             method,
             path: event.raw_path.unwrap_or_default(),
             query: parse_query(event.raw_query_string.as_deref().unwrap_or("")),
-            cookies: cookies::parse(&cookie_text),
+            session: session_cookie(keys, find(cookies::SESSION)),
+            browser: find(cookies::CSRF)
+                .map(|c| c.value().to_string())
+                .filter(|v| crypto::is_random_b64_16(v)),
+            flash: find(cookies::FLASH).map(|c| flash::read(keys, Some(c))),
             headers,
             body,
             secure,
@@ -88,23 +110,19 @@ impl Req {
         }
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn cookie(&self, base: &str) -> Option<&Cookie<'static>> {
-        cookies::find(&self.cookies, base, self.secure)
-    }
-
     /// A top-level browser navigation (a followed link or a submitted form).
-    pub fn is_navigation(&self) -> bool {
+    pub(crate) fn is_navigation(&self) -> bool {
         self.header("sec-fetch-mode")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("navigate"))
     }
 
     /// Whether the browser says this POST came from another site: either
     /// `Sec-Fetch-Site: cross-site`, or an `Origin` that is not this host.
-    pub fn is_cross_site(&self) -> bool {
+    pub(crate) fn is_cross_site(&self) -> bool {
         if self
             .header("sec-fetch-site")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("cross-site"))
@@ -124,6 +142,35 @@ impl Req {
     }
 }
 
+/// The event's headers; a name or value `http` refuses is left out.
+fn header_map(raw: HashMap<String, String>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (k, v) in raw {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    headers
+}
+
+/// The session cookie's `(user_key, token)` if correctly signed and shaped.
+fn session_cookie(keys: &Keys, cookie: Option<&Cookie<'static>>) -> SessionCookie {
+    let Some(cookie) = cookie else {
+        return SessionCookie::Absent;
+    };
+    cookies::verify(keys, cookie)
+        .and_then(|value| {
+            session::parse_cookie_value(&value).map(|(user_key, token)| SessionCookie::Signed {
+                user_key: user_key.to_string(),
+                token: token.to_string(),
+            })
+        })
+        .unwrap_or(SessionCookie::Invalid)
+}
+
 /// The query string's parameters, first occurrence winning; a pair whose
 /// escapes do not decode to UTF-8 is skipped, not an error.
 fn parse_query(raw: &str) -> HashMap<String, String> {
@@ -141,26 +188,19 @@ fn parse_query(raw: &str) -> HashMap<String, String> {
 mod tests {
     use super::*;
 
+    use crate::crypto::test_keys as keys;
+
     fn req(headers: &[(&str, &str)]) -> Req {
-        let mut h = HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        Req {
-            method: Method::POST,
-            path: "/login".into(),
-            query: HashMap::new(),
-            headers: h,
-            cookies: vec![],
-            body: Some(vec![]),
-            secure: true,
-            source_ip: "1.2.3.4".into(),
-            user_agent: String::new(),
-            request_id: String::new(),
-        }
+        let headers: HashMap<String, String> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let ev: Event = serde_json::from_value(serde_json::json!({
+            "rawPath": "/login", "headers": headers,
+            "requestContext": { "http": { "method": "POST", "sourceIp": "1.2.3.4" } }
+        }))
+        .unwrap();
+        Req::from_event(ev, &keys())
     }
 
     #[test]
@@ -194,24 +234,26 @@ mod tests {
 
     #[test]
     fn every_event_makes_a_request() {
-        let r = Req::from_event(Event::default());
+        let r = Req::from_event(Event::default(), &keys());
         assert_eq!(r.path, "");
         assert_eq!(r.body.as_deref(), Some(&b""[..]));
         let ev: Event = serde_json::from_value(serde_json::json!({
             "rawPath": "/a\u{0}<",
             "headers": { "X-Bad\u{1}": "v", "user-agent": "ua\u{7f}", "host": "h" },
-            "cookies": ["a=1", "junk", "b=2; c=3"],
+            "cookies": ["a=1", "junk", "b=2; csrf=abcdefghijklmnopqrstuv", "flash=x"],
             "body": "%%%not base64",
             "isBase64Encoded": true,
             "requestContext": { "http": { "method": "G E T", "sourceIp": "1.2.3.4" } }
         }))
         .unwrap();
-        let r = Req::from_event(ev);
+        let r = Req::from_event(ev, &keys());
         assert_eq!(r.path, "/a\u{0}<");
         assert!(r.body.is_none());
         assert_ne!(r.method, Method::GET);
         assert_eq!(r.header("host"), Some("h"));
-        let names: Vec<_> = r.cookies.iter().map(|c| c.name().to_string()).collect();
-        assert_eq!(names, ["a", "b", "c"]);
+        // Cookies are read from every string, past the junk.
+        assert_eq!(r.browser.as_deref(), Some("abcdefghijklmnopqrstuv"));
+        assert_eq!(r.flash, Some(vec![]), "an unsigned flash reads as empty");
+        assert_eq!(r.session, SessionCookie::Absent);
     }
 }

@@ -1,13 +1,11 @@
 //! Arbitrary bodies, headers, cookies and paths never produce a 5xx, and
 //! every answer is a complete HTML page with the security headers.
 
-mod common;
-
 use std::sync::OnceLock;
 
 use base64::Engine;
-use common::*;
 use proptest::prelude::*;
+use shared::testing::*;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -112,7 +110,7 @@ proptest! {
         prop_assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
         prop_assert!(page.header("content-security-policy").is_some());
         if body.len() > 16 * 1024 && method == "POST" && shared::Function::for_path(path).is_some() {
-            let allowed = shared::ROUTES.iter().any(|(m, p, _)| *m == "POST" && *p == path);
+            let allowed = shared::ROUTES.iter().any(|r| r.method == "POST" && r.path == path);
             if allowed {
                 prop_assert_eq!(page.status, 413);
             }

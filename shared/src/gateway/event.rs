@@ -11,52 +11,41 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-/// The parts of a v2 event the service reads. Absent or `null` fields are
-/// empty; unknown fields are ignored.
+/// The parts of a v2 event the service reads. Every field is an `Option`,
+/// so an absent or `null` one is `None`; unknown fields are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Event {
-    #[serde(default)]
-    pub raw_path: Option<String>,
-    #[serde(default)]
-    pub raw_query_string: Option<String>,
+pub(crate) struct Event {
+    pub(crate) raw_path: Option<String>,
+    pub(crate) raw_query_string: Option<String>,
     /// `name=value` pairs; API Gateway moves the `Cookie` header here.
-    #[serde(default)]
-    pub cookies: Option<Vec<String>>,
+    pub(crate) cookies: Option<Vec<String>>,
     /// Lower-cased names; repeated headers arrive comma-joined.
-    #[serde(default)]
-    pub headers: Option<HashMap<String, String>>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub is_base64_encoded: Option<bool>,
-    #[serde(default)]
-    pub request_context: Option<RequestContext>,
+    pub(crate) headers: Option<HashMap<String, String>>,
+    pub(crate) body: Option<String>,
+    pub(crate) is_base64_encoded: Option<bool>,
+    pub(crate) request_context: Option<RequestContext>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestContext {
-    #[serde(default)]
-    pub request_id: Option<String>,
-    #[serde(default)]
-    pub http: Option<HttpContext>,
+pub(crate) struct RequestContext {
+    pub(crate) request_id: Option<String>,
+    pub(crate) http: Option<HttpContext>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HttpContext {
-    #[serde(default)]
-    pub method: Option<String>,
+pub(crate) struct HttpContext {
+    pub(crate) method: Option<String>,
     /// The address API Gateway saw the connection come from.
-    #[serde(default)]
-    pub source_ip: Option<String>,
+    pub(crate) source_ip: Option<String>,
 }
 
 impl Event {
     /// Reads an event from the JSON the runtime delivered; `None` when it
     /// is not shaped like an HTTP API event at all.
-    pub fn from_json(value: serde_json::Value) -> Option<Self> {
+    pub(crate) fn from_json(value: serde_json::Value) -> Option<Self> {
         serde_json::from_value(value).ok()
     }
 }

@@ -1,13 +1,11 @@
 //! `DYNAMODB_WARM_UP`: the connection opened during init is the one the
 //! first request uses.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use shared::testing::*;
 
 /// A TCP relay in front of `upstream` that counts the connections it accepts.
 async fn counting_proxy(upstream: String) -> (String, Arc<AtomicUsize>) {
@@ -46,8 +44,8 @@ async fn the_first_request_reuses_the_connection_opened_at_init() {
     let upstream = db.endpoint.trim_start_matches("http://").to_string();
     let (endpoint, connections) = counting_proxy(upstream).await;
     let env = Env::app_at(&endpoint, &[("DYNAMODB_WARM_UP", "1")]);
-    assert!(env.app.config.warm_up);
-    assert!(env.app.store.warm_up().await, "Dynoxide answered");
+    assert!(env.app.config().warm_up);
+    assert!(env.app.warm_up().await, "Dynoxide answered");
     assert_eq!(connections.load(Ordering::SeqCst), 1, "warm-up connected");
     // On Lambda the runtime's `/next` round trip comes between init and the
     // first request; the client returns the connection to its pool then.
@@ -72,6 +70,6 @@ async fn an_unreachable_dynamodb_only_costs_the_warm_up_timeout() {
     drop(l);
     let env = Env::app_at(&endpoint, &[]);
     let started = Instant::now();
-    assert!(!env.app.store.warm_up().await);
+    assert!(!env.app.warm_up().await);
     assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -19,16 +19,16 @@ fn common_word(start: u32) -> &'static str {
         .unwrap_or_default()
 }
 
-pub const MAX_CHARS: usize = 128;
+pub(crate) const MAX_CHARS: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
-pub struct HashError(String);
+pub(crate) struct HashError(String);
 
 /// The Argon2id instance and a dummy hash with the same parameters, built
 /// once per cold start.
 #[derive(Clone)]
-pub struct Hasher {
+pub(crate) struct Hasher {
     argon2: Argon2<'static>,
     /// Verified against when the username is unknown, so that failure costs
     /// what a wrong password costs.
@@ -36,11 +36,11 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(config: &Config) -> Result<Self, HashError> {
+    pub(crate) fn new(config: &Config) -> Result<Self, HashError> {
         let params = Params::new(
-            config.argon2_memory_kib,
-            config.argon2_iterations,
-            config.argon2_parallelism,
+            config.argon2.memory_kib,
+            config.argon2.iterations,
+            config.argon2.parallelism,
             Some(32),
         )
         .map_err(|e| HashError(e.to_string()))?;
@@ -67,7 +67,7 @@ impl Hasher {
 
     /// A PHC string for `password`. Runs on the blocking pool: it takes
     /// tens of milliseconds of CPU.
-    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
+    pub(crate) async fn hash(&self, password: &str) -> Result<String, HashError> {
         let argon2 = self.argon2.clone();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -83,7 +83,7 @@ impl Hasher {
 
     /// Whether `password` matches `stored`; with `None` (unknown user) it
     /// verifies against the dummy hash and returns false, at the same cost.
-    pub async fn verify(&self, stored: Option<&str>, password: &str) -> bool {
+    pub(crate) async fn verify(&self, stored: Option<&str>, password: &str) -> bool {
         let known = stored.is_some();
         let stored = stored.unwrap_or(&self.dummy_hash).to_owned();
         let argon2 = self.argon2.clone();
@@ -100,7 +100,7 @@ impl Hasher {
 
     /// Whether a stored hash was made with weaker settings than today's and
     /// should be replaced at the next successful login.
-    pub fn needs_rehash(&self, stored: &str) -> bool {
+    pub(crate) fn needs_rehash(&self, stored: &str) -> bool {
         let Ok(h) = PasswordHash::new(stored) else {
             return true;
         };
@@ -116,7 +116,7 @@ impl Hasher {
 }
 
 /// Why a new password is refused, in words for the person choosing it.
-pub fn policy_error(password: &str, username: &str, min_chars: usize) -> Option<String> {
+pub(crate) fn policy_error(password: &str, username: &str, min_chars: usize) -> Option<String> {
     let chars = password.chars().count();
     if chars < min_chars {
         return Some(format!("Password must be at least {min_chars} characters."));
@@ -138,7 +138,7 @@ pub fn policy_error(password: &str, username: &str, min_chars: usize) -> Option<
 }
 
 /// Whether `password` (any case) is on the shipped list of common passwords.
-pub fn is_common(password: &str) -> bool {
+pub(crate) fn is_common(password: &str) -> bool {
     let lower = password.to_lowercase();
     COMMON_OFFSETS
         .binary_search_by(|&start| common_word(start).cmp(lower.as_str()))

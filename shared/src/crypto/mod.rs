@@ -1,0 +1,152 @@
+//! The service's secrets and what is made from them, in one place: the keys
+//! derived from `SESSION_SECRET` (and a retired one during a rotation), the
+//! one check that accepts a MAC under either, random tokens, token hashes,
+//! and (in `password`) Argon2id and the password rules.
+
+pub(crate) mod password;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// HMAC-SHA256 of `data` under `key`.
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// A key for one purpose, with the retired key of the same purpose that
+/// still verifies during a rotation.
+#[derive(Clone)]
+pub(crate) struct KeyPair {
+    current: [u8; 32],
+    previous: Option<[u8; 32]>,
+}
+
+impl KeyPair {
+    fn derive(secret: &[u8], previous: Option<&[u8]>, purpose: &[u8]) -> Self {
+        KeyPair {
+            current: hmac(secret, purpose),
+            previous: previous.map(|p| hmac(p, purpose)),
+        }
+    }
+
+    /// The MAC of `msg` under the current key, base64url.
+    pub(crate) fn mac(&self, msg: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(hmac(&self.current, msg))
+    }
+
+    /// Whether `mac` is the MAC of `msg` under the current key or the
+    /// previous one, compared in constant time. Cookies and CSRF tokens both
+    /// verify here.
+    pub(crate) fn verify(&self, msg: &[u8], mac: &str) -> bool {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .any(|key| {
+                let expected = URL_SAFE_NO_PAD.encode(hmac(key, msg));
+                bool::from(expected.as_bytes().ct_eq(mac.as_bytes()))
+            })
+    }
+}
+
+/// Every key the service uses, derived once at init from the configured
+/// secret(s), each for one purpose.
+#[derive(Clone)]
+pub struct Keys {
+    pub(crate) signing: KeyPair,
+    pub(crate) csrf: KeyPair,
+    /// Keys the HMAC of usernames in throttle counters and audit logs.
+    pseudonym: [u8; 32],
+}
+
+impl Keys {
+    pub fn new(secret: &[u8], previous: Option<&[u8]>) -> Self {
+        Keys {
+            signing: KeyPair::derive(secret, previous, b"cookie-signing/v1"),
+            csrf: KeyPair::derive(secret, previous, b"csrf/v1"),
+            pseudonym: hmac(secret, b"pseudonym/v1"),
+        }
+    }
+
+    /// An HMAC of a person's name for logs and counters, so neither holds it
+    /// in clear.
+    pub(crate) fn pseudonym(&self, value: &str) -> String {
+        hex(&hmac(&self.pseudonym, value.as_bytes())[..16])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// `n` random bytes from the OS, base64url without padding.
+pub(crate) fn random_b64(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// What the server stores instead of a token: SHA-256, hex.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `value` is what `random_b64(16)` makes: 22 base64url characters.
+pub(crate) fn is_random_b64_16(value: &str) -> bool {
+    value.len() == 22
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The keys unit tests sign and verify with.
+#[cfg(test)]
+pub(crate) fn test_keys() -> Keys {
+    Keys::new(b"0123456789abcdef0123456789abcdef", None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_previous_key_still_verifies_and_another_does_not() {
+        let old = Keys::new(b"old-secret-old-secret-old-secret!", None);
+        let mac = old.signing.mac(b"msg");
+        assert!(old.signing.verify(b"msg", &mac));
+        assert!(!old.signing.verify(b"other", &mac));
+        let new = Keys::new(b"0123456789abcdef0123456789abcdef", None);
+        assert!(!new.signing.verify(b"msg", &mac));
+        let rotated = Keys::new(
+            b"0123456789abcdef0123456789abcdef",
+            Some(b"old-secret-old-secret-old-secret!"),
+        );
+        assert!(rotated.signing.verify(b"msg", &mac));
+        // Each purpose has its own key.
+        assert!(!old.csrf.verify(b"msg", &mac));
+    }
+
+    #[test]
+    fn tokens_and_hashes() {
+        let a = random_b64(16);
+        assert!(is_random_b64_16(&a));
+        assert_ne!(a, random_b64(16));
+        assert!(!is_random_b64_16("short"));
+        assert_eq!(token_hash("x").len(), 64);
+        assert_ne!(
+            Keys::new(b"0123456789abcdef0123456789abcdef", None).pseudonym("alice"),
+            "alice"
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! Every text a page shows a person, besides the templates and the error
+//! pages (`error.rs`): form messages, and the notices a redirect carries to
+//! the next page.
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) const REQUIRED: &str = "All fields are required.";
+pub(crate) const USERNAME_TAKEN: &str = "Username already taken.";
+pub(crate) const EMAIL_TAKEN: &str = "Email already registered.";
+pub(crate) const BAD_LOGIN: &str = "Incorrect username or password.";
+pub(crate) const TOO_MANY: &str =
+    "Too many failed login attempts. Please wait 15 minutes before trying again.";
+pub(crate) const BAD_USERNAME: &str =
+    "Usernames are 3 to 50 characters: letters, digits, _ . and - only.";
+pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";
+
+/// A message for the next page, as a typed value: the flash cookie carries
+/// these, and what a notice makes the server do (logout's
+/// `Clear-Site-Data`) is decided by its kind, never by its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Notice {
+    Registered { username: String },
+    WelcomeBack { username: String },
+    LoggedOut,
+    LogInFirst,
+    SessionEnded,
+    OthersEnded,
+}
+
+/// How a notice looks: the class its paragraph gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Level {
+    Success,
+    Info,
+}
+
+impl Notice {
+    pub(crate) fn level(&self) -> Level {
+        match self {
+            Notice::LogInFirst => Level::Info,
+            _ => Level::Success,
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Notice::Registered { username } => {
+                format!("Registration successful, welcome {username}!")
+            }
+            Notice::WelcomeBack { username } => format!("Welcome back, {username}!"),
+            Notice::LoggedOut => "Logged out successfully.".into(),
+            Notice::LogInFirst => "Please log in first.".into(),
+            Notice::SessionEnded => "Session signed out.".into(),
+            Notice::OthersEnded => "Signed out of all other sessions.".into(),
+        }
+    }
+
+    /// The page that shows this notice also clears the site's cookies: the
+    /// one a browser lands on after logging out (see `web::logout`).
+    pub(crate) fn clears_site_data(&self) -> bool {
+        matches!(self, Notice::LoggedOut)
+    }
+}

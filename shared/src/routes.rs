@@ -1,0 +1,175 @@
+//! The route table: the one place a route is declared. Dispatch, the 404
+//! and the 405 with its `Allow` header, and which templates each function
+//! parses at init all come from it; tests hold template.yaml, the local
+//! router in Cargo.toml and the README's table to it.
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::gateway::reply::Reply;
+use crate::gateway::request::Req;
+use crate::web::{account, home, login, logout, register};
+
+/// Which Lambda function is running: each serves only its own routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `/`, `/account` and the session sign-out forms.
+    Home,
+    Login,
+    Register,
+    Logout,
+}
+
+/// What answers a route: one variant per handler, called by the one match
+/// below. (A table of boxed `fn` pointers would need no variant, but it
+/// made the SDK's request pipeline compile twice into every function:
+/// +300 KB per binary, measured. A missing match arm is a compile error.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Handler {
+    HomeIndex,
+    AccountShow,
+    AccountRevoke,
+    AccountRevokeOthers,
+    LoginForm,
+    LoginSubmit,
+    RegisterForm,
+    RegisterSubmit,
+    LogoutConfirm,
+    LogoutSubmit,
+}
+
+impl Handler {
+    async fn call(self, app: &App, req: &Req) -> Result<Reply, AppError> {
+        match self {
+            Handler::HomeIndex => home::index(app, req).await,
+            Handler::AccountShow => account::show(app, req).await,
+            Handler::AccountRevoke => account::revoke(app, req).await,
+            Handler::AccountRevokeOthers => account::revoke_others(app, req).await,
+            Handler::LoginForm => login::form(app, req).await,
+            Handler::LoginSubmit => login::submit(app, req).await,
+            Handler::RegisterForm => register::form(app, req).await,
+            Handler::RegisterSubmit => register::submit(app, req).await,
+            Handler::LogoutConfirm => logout::confirm(app, req).await,
+            Handler::LogoutSubmit => logout::submit(app, req).await,
+        }
+    }
+}
+
+/// One route: who serves it, what answers it, the page it renders.
+#[derive(Debug)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: Function,
+    /// The template the handler renders, if any: its function parses it at
+    /// init.
+    pub page: Option<&'static str>,
+    handler: Handler,
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    function: Function,
+    handler: Handler,
+    page: Option<&'static str>,
+) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        page,
+        handler,
+    }
+}
+
+use Function::{Home, Login, Logout, Register};
+
+/// Every route. template.yaml, the Cargo.toml router and the README must
+/// say the same: tests check each against this table.
+#[rustfmt::skip]
+pub static ROUTES: &[Route] = &[
+    route("GET",  "/",                                Home,     Handler::HomeIndex,            Some(home::PAGE)),
+    route("GET",  "/account",                         Home,     Handler::AccountShow,          Some(account::PAGE)),
+    route("POST", "/account/sessions/revoke",         Home,     Handler::AccountRevoke,        None),
+    route("POST", "/account/sessions/revoke-others",  Home,     Handler::AccountRevokeOthers,  None),
+    route("GET",  "/login",                           Login,    Handler::LoginForm,            Some(login::PAGE)),
+    route("POST", "/login",                           Login,    Handler::LoginSubmit,          Some(login::PAGE)),
+    route("GET",  "/register",                        Register, Handler::RegisterForm,         Some(register::PAGE)),
+    route("POST", "/register",                        Register, Handler::RegisterSubmit,       Some(register::PAGE)),
+    route("GET",  "/logout",                          Logout,   Handler::LogoutConfirm,        Some(logout::PAGE)),
+    route("POST", "/logout",                          Logout,   Handler::LogoutSubmit,         None),
+];
+
+impl Function {
+    /// The function API Gateway routes `path` to.
+    pub fn for_path(path: &str) -> Option<Function> {
+        ROUTES.iter().find(|r| r.path == path).map(|r| r.function)
+    }
+
+    /// The pages this function renders (besides the layout and error page).
+    pub fn pages(self) -> Vec<&'static str> {
+        let mut pages: Vec<&'static str> = ROUTES
+            .iter()
+            .filter(|r| r.function == self)
+            .filter_map(|r| r.page)
+            .collect();
+        pages.dedup();
+        pages
+    }
+
+    /// The binary's name (template.yaml's `BuildProperties: Binary`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Home => "home",
+            Login => "login",
+            Register => "register",
+            Logout => "logout",
+        }
+    }
+}
+
+/// Runs the route `function` serves at this method and path; `404` when it
+/// serves no such path, `405` with `Allow` when not with this method.
+pub(crate) async fn dispatch(app: &App, function: Function, req: &Req) -> Result<Reply, AppError> {
+    let here = ROUTES
+        .iter()
+        .filter(|r| r.function == function && r.path == req.path);
+    let mut allowed = Vec::new();
+    for route in here {
+        if route.method == req.method.as_str() {
+            return route.handler.call(app, req).await;
+        }
+        allowed.push(route.method);
+    }
+    if allowed.is_empty() {
+        Err(AppError::NotFound)
+    } else {
+        Err(AppError::MethodNotAllowed(allowed.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views;
+
+    #[test]
+    fn every_page_ships_and_every_route_is_unique() {
+        for r in ROUTES {
+            if let Some(page) = r.page {
+                assert!(views::exists(page), "{} {}: no {page}", r.method, r.path);
+                assert!(!views::ALWAYS.contains(&page));
+            }
+            let same = ROUTES
+                .iter()
+                .filter(|o| o.method == r.method && o.path == r.path)
+                .count();
+            assert_eq!(same, 1, "{} {} twice", r.method, r.path);
+            // One path, one function: API Gateway and the local router
+            // route by path.
+            assert_eq!(Function::for_path(r.path), Some(r.function));
+        }
+        assert_eq!(Home.pages(), ["index.html", "account.html"]);
+        assert_eq!(Login.pages(), ["login.html"]);
+    }
+}

@@ -1,0 +1,89 @@
+//! The SDK client: built straight from the Lambda environment, with an
+//! HTTPS client that trusts only the Amazon roots.
+
+use aws_sdk_dynamodb::Client;
+
+use crate::config::Config;
+
+/// The DynamoDB client, built straight from the Lambda environment rather
+/// than aws-config's default provider chain (which probes profiles, SSO and
+/// IMDS at cold start): region and credentials from the variables Lambda
+/// sets. Timeouts and retries are sized so a throttled or unreachable
+/// DynamoDB ends in a 503 page well inside the function timeout.
+pub(crate) fn client(config: &Config) -> Client {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use std::time::Duration;
+
+    let mut builder = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .http_client(http_client())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_millis(500)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        );
+    if let Some(endpoint) = &config.dynamodb_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        // Lambda's execution role, as Lambda hands it to the process.
+        (Some(id), Some(secret)) => {
+            builder = builder.credentials_provider(Credentials::new(
+                id,
+                secret,
+                var("AWS_SESSION_TOKEN"),
+                None,
+                "environment",
+            ));
+        }
+        // A local endpoint (Dynoxide) accepts any credentials.
+        _ if config.dynamodb_endpoint.is_some() => {
+            builder = builder
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+        }
+        // No credentials: every call fails, and each request gets the 503 page.
+        _ => tracing::error!("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set"),
+    }
+    Client::from_conf(builder.build())
+}
+
+/// The Amazon Trust Services roots that DynamoDB's certificates chain to.
+const AMAZON_ROOTS: &str = include_str!("../../certs/amazon-trust-services.pem");
+
+/// HTTPS with rustls and ring, trusting only the Amazon Trust Services roots,
+/// so a cold start neither reads and parses the ~140 system certificates
+/// (about 4 ms, most of this service's init) nor starts aws-lc.
+/// `DYNAMODB_TRUST_SYSTEM_ROOTS=1` trusts the system's roots instead, for an
+/// endpoint behind another CA.
+fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::{tls, Builder};
+    let trust = if std::env::var("DYNAMODB_TRUST_SYSTEM_ROOTS").is_ok_and(|v| v == "1") {
+        tls::TrustStore::default()
+    } else {
+        tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_ROOTS.as_bytes())
+    };
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(context)
+        .build_https()
+}

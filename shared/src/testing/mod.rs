@@ -1,0 +1,188 @@
+//! Test helpers, behind the `test-util` feature: for shared's integration
+//! tests, the bench and the local DynamoDB tool, never for the functions.
+//! A clock that moves when told, the tables created as template.yaml
+//! creates them, an in-process Dynoxide (`Env`), API Gateway v2 events and
+//! a cookie-keeping `Browser`, the Lambda Runtime API stand-in, and the
+//! few looks inside `App` that tests and the bench need.
+
+mod browser;
+mod env;
+pub mod runtime_api;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+pub use browser::{event, host, Browser, Page};
+pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, START};
+
+use crate::app::App;
+use crate::clock::Clock;
+use crate::config::Config;
+pub use crate::store::UsageCount;
+use crate::store::{self, Store, User};
+use crate::views::{Chrome, Viewer};
+
+/// A clock that only moves when told to: for tests of expiry rules.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(start: i64) -> Self {
+        Self(AtomicI64::new(start))
+    }
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The app with every page, its DynamoDB client's configuration changed by
+/// `customize` (the bench adds a timing interceptor).
+pub fn app_with_sdk(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> App {
+    let mut app = App::new(config.clone(), clock).expect("app");
+    let client = store::client(&config);
+    let sdk = customize(client.config().to_builder()).build();
+    app.store = Store::new(aws_sdk_dynamodb::Client::from_conf(sdk), &config);
+    app
+}
+
+/// Creates the three tables, with the same keys and TTL as template.yaml,
+/// where the app's DynamoDB lacks them.
+pub async fn create_tables(app: &App) -> Result<(), String> {
+    app.store.create_tables().await.map_err(|e| e.to_string())
+}
+
+/// Each table's configured name, key attributes (hash, then range) and
+/// whether `expires_at` is its TTL, as `create_tables` makes them.
+pub fn table_specs(app: &App) -> Vec<(String, Vec<&'static str>, bool)> {
+    app.store
+        .table_specs()
+        .iter()
+        .map(|(name, keys, ttl)| (name.to_string(), keys.to_vec(), *ttl))
+        .collect()
+}
+
+/// The layout's values for a page rendered alone (`App::render`).
+pub struct Layout(Chrome);
+
+impl Layout {
+    pub fn anonymous() -> Layout {
+        Layout(Chrome {
+            viewer: None,
+            csrf_token: "t".repeat(43),
+            notices: Vec::new(),
+        })
+    }
+
+    pub fn signed_in(username: &str) -> Layout {
+        let mut layout = Layout::anonymous();
+        layout.0.viewer = Some(Viewer {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            member_since: "2026-11-25".into(),
+        });
+        layout
+    }
+}
+
+/// Looks inside the app, for tests and the bench.
+impl App {
+    /// DynamoDB calls and units since the last look.
+    pub fn usage(&self) -> UsageCount {
+        self.store.usage.take()
+    }
+
+    /// The HMAC that stands for `name` in logs and counters.
+    pub fn pseudonym(&self, name: &str) -> String {
+        self.keys.pseudonym(name)
+    }
+
+    /// Opens the DynamoDB connection, as `DYNAMODB_WARM_UP=1` does at init.
+    pub async fn warm_up(&self) -> bool {
+        self.store.warm_up().await
+    }
+
+    /// The stored password hash of the account `key`, if it exists.
+    pub async fn password_hash(&self, key: &str) -> Option<String> {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers");
+        user.map(|u| u.password_hash)
+    }
+
+    /// Stores an account directly, with whatever hash the test made.
+    pub async fn plant_user(&self, username: &str, email: &str, password_hash: &str) {
+        let user = User {
+            key: username.to_ascii_lowercase(),
+            username: username.into(),
+            email: email.into(),
+            password_hash: password_hash.into(),
+            created_at: self.now(),
+            registration_id: None,
+        };
+        let email_key = email.to_lowercase();
+        self.store
+            .create_user(&user, &email_key)
+            .await
+            .expect("account stored");
+    }
+
+    /// A page rendered alone, with `layout`'s values.
+    pub fn render(&self, template: &str, layout: &Layout, ctx: tera::Context) -> String {
+        self.views
+            .render(template, &layout.0, ctx)
+            .expect("renders")
+    }
+
+    /// An Argon2id hash at the configured cost.
+    pub async fn hash_password(&self, password: &str) -> String {
+        self.hasher.hash(password).await.expect("hashes")
+    }
+}
+
+/// A function's init, one step at a time, for the bench to time: each
+/// returns what it built, opaque.
+pub mod init {
+    use crate::config::Config;
+    use crate::crypto::password::Hasher;
+    use crate::crypto::Keys;
+    use crate::routes::Function;
+    use crate::store;
+    use crate::views::Views;
+
+    pub fn keys(config: &Config) -> impl Sized {
+        Keys::new(&config.secret, config.previous_secret.as_deref())
+    }
+    pub fn sdk_client(config: &Config) -> impl Sized {
+        store::client(config)
+    }
+    pub fn hasher(config: &Config) -> impl Sized {
+        Hasher::new(config).expect("hasher")
+    }
+    pub fn views(function: Function) -> impl Sized {
+        Views::with_pages("The Blog", &function.pages()).expect("views")
+    }
+    pub fn all_views() -> impl Sized {
+        Views::new("The Blog").expect("views")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(100);
+        assert_eq!(c.now(), 100);
+        c.advance(5);
+        assert_eq!(c.now(), 105);
+    }
+}

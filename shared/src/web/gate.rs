@@ -1,0 +1,294 @@
+//! The gate: every handler's first line. It turns the request into one
+//! typed `Visit` (who is signed in, the notices the flash cookie carried,
+//! the CSRF token for the page's forms, the cookies the page must set or
+//! drop) and, for a POST, the checked form; or it answers at once.
+//!
+//! The order of a POST's checks is part of the contract: size (413), where
+//! it came from (403), encoding (415, 400), then who sent it, then its CSRF
+//! token (403).
+
+use cookie::Cookie;
+use http::StatusCode;
+use tera::Context;
+
+use crate::app::App;
+use crate::cookies;
+use crate::crypto::{self, token_hash};
+use crate::csrf::{self, Binding};
+use crate::error::AppError;
+use crate::flash;
+use crate::forms::{self, Form, MAX_BODY_BYTES};
+use crate::gateway::reply::Reply;
+use crate::gateway::request::{Req, SessionCookie};
+use crate::messages::Notice;
+use crate::session;
+use crate::store::Session;
+use crate::views::{Chrome, Viewer};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// What the gate decided.
+pub(crate) enum Admission<T> {
+    /// Serve the route with this.
+    Admitted(T),
+    /// Answered already: a signed-in person on an anonymous form goes
+    /// home; an anonymous one on a member page goes to log in.
+    Answered(Reply),
+}
+
+/// One request as the gate read it. `W` is who sent it: `Option<Session>`
+/// where anyone may come, `Session` where only members do.
+pub(crate) struct Visit<'r, W = Option<Session>> {
+    pub(crate) req: &'r Req,
+    pub(crate) who: W,
+    /// From the flash cookie, for this page to show.
+    pub(crate) notices: Vec<Notice>,
+    /// For the page's forms (the nav's log-out form included).
+    csrf_token: String,
+    /// What the page must set or drop: a stale session cookie, a new
+    /// browser CSRF cookie.
+    cookies: Vec<Cookie<'static>>,
+}
+
+/// Who a visit is from, as the layout and CSRF need it.
+pub(crate) trait Who {
+    fn session(&self) -> Option<&Session>;
+}
+
+impl Who for Option<Session> {
+    fn session(&self) -> Option<&Session> {
+        self.as_ref()
+    }
+}
+
+impl Who for Session {
+    fn session(&self) -> Option<&Session> {
+        Some(self)
+    }
+}
+
+/// Anonymous pages with forms bind their CSRF token to the browser's
+/// `csrf` cookie; other anonymous pages have no forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Forms {
+    None,
+    Browser,
+}
+
+impl<'r, W: Who> Visit<'r, W> {
+    fn new(app: &App, req: &'r Req, who: W, forms: Forms) -> Self {
+        let mut cookies = Vec::new();
+        let stale = req.session != SessionCookie::Absent && who.session().is_none();
+        if stale {
+            cookies.push(cookies::removal(cookies::SESSION, req.secure));
+        }
+        let csrf_token = match who.session() {
+            Some(s) => csrf::token(&app.keys, Binding::Session(&s.token_hash)),
+            None if forms == Forms::Browser => {
+                let browser = req.browser.clone().unwrap_or_else(|| {
+                    let fresh = crypto::random_b64(16);
+                    cookies.push(cookies::build(
+                        cookies::CSRF,
+                        fresh.clone(),
+                        req.secure,
+                        None,
+                    ));
+                    fresh
+                });
+                csrf::token(&app.keys, Binding::Browser(&browser))
+            }
+            None => String::new(),
+        };
+        Visit {
+            req,
+            notices: req.flash.clone().unwrap_or_default(),
+            who,
+            csrf_token,
+            cookies,
+        }
+    }
+
+    /// The page `template` with the layout's values and `ctx`, carrying the
+    /// cookies the visit must set or drop.
+    pub(crate) fn render(
+        self,
+        app: &App,
+        template: &str,
+        status: StatusCode,
+        ctx: Context,
+    ) -> Result<Reply> {
+        let chrome = Chrome {
+            viewer: self.who.session().map(viewer),
+            csrf_token: self.csrf_token,
+            notices: self.notices,
+        };
+        let html = app.views.render(template, &chrome, ctx)?;
+        Ok(Reply::page(status, html).cookies(self.cookies))
+    }
+
+    /// The signed cookie that shows `notice` on the next page.
+    pub(crate) fn flash(&self, app: &App, notice: Notice) -> Cookie<'static> {
+        flash::cookie(&app.keys, &[notice], self.req.secure)
+    }
+
+    /// The cookie that signs this browser out.
+    pub(crate) fn drop_session(&self) -> Cookie<'static> {
+        cookies::removal(cookies::SESSION, self.req.secure)
+    }
+}
+
+fn viewer(s: &Session) -> Viewer {
+    Viewer {
+        username: s.username.clone(),
+        email: s.email.clone(),
+        member_since: crate::clock::date(s.member_since),
+    }
+}
+
+/// `303` to the login page, which then sends the person back to `next`;
+/// drops the session cookie the request carried, if any.
+pub(crate) fn to_login(app: &App, req: &Req, next: &str) -> Reply {
+    let reply = Reply::redirect(format!("/login?next={}", forms::encode(next)))
+        .cookie(flash::cookie(&app.keys, &[Notice::LogInFirst], req.secure));
+    if req.session == SessionCookie::Absent {
+        reply
+    } else {
+        reply.cookie(cookies::removal(cookies::SESSION, req.secure))
+    }
+}
+
+// ------------------------------------------------------------------ pages
+
+/// A page anyone may see.
+pub(crate) async fn anyone<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>> {
+    let who = lookup(app, req).await?;
+    Ok(Visit::new(app, req, who, Forms::None))
+}
+
+/// A page for members; anyone else is sent to log in, then to `back`.
+pub(crate) async fn member<'r>(
+    app: &App,
+    req: &'r Req,
+    back: &str,
+) -> Result<Admission<Visit<'r, Session>>> {
+    Ok(match lookup(app, req).await? {
+        Some(s) => Admission::Admitted(member_visit(app, req, s)),
+        None => Admission::Answered(to_login(app, req, back)),
+    })
+}
+
+/// A member's visit whose session the handler found itself (`/account`
+/// reads it from the list of sessions, in one call).
+pub(crate) fn member_visit<'r>(app: &App, req: &'r Req, s: Session) -> Visit<'r, Session> {
+    Visit::new(app, req, s, Forms::None)
+}
+
+/// An anonymous form (log in, register); a signed-in person goes home.
+pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Admission<Visit<'r>>> {
+    Ok(match lookup(app, req).await? {
+        Some(_) => Admission::Answered(Reply::redirect("/")),
+        None => Admission::Admitted(Visit::new(app, req, None, Forms::Browser)),
+    })
+}
+
+// ------------------------------------------------------------------ posts
+
+/// A form anyone may post (log out): checked, and its token verified.
+pub(crate) async fn post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>, Form)> {
+    let form = read_form(req)?;
+    let who = lookup(app, req).await?;
+    check_csrf(app, req, who.as_ref(), &form)?;
+    Ok((Visit::new(app, req, who, Forms::None), form))
+}
+
+/// A member's form; anyone else, once the token checks, goes to log in.
+pub(crate) async fn member_post<'r>(
+    app: &App,
+    req: &'r Req,
+    back: &str,
+) -> Result<Admission<(Visit<'r, Session>, Form)>> {
+    let (visit, form) = post(app, req).await?;
+    Ok(match visit.who {
+        Some(s) => Admission::Admitted((member_visit(app, req, s), form)),
+        None => Admission::Answered(to_login(app, req, back)),
+    })
+}
+
+/// An anonymous form's post (log in, register); a signed-in person goes
+/// home before the token is checked.
+pub(crate) async fn guest_post<'r>(
+    app: &App,
+    req: &'r Req,
+) -> Result<Admission<(Visit<'r>, Form)>> {
+    let form = read_form(req)?;
+    if lookup(app, req).await?.is_some() {
+        return Ok(Admission::Answered(Reply::redirect("/")));
+    }
+    check_csrf(app, req, None, &form)?;
+    Ok(Admission::Admitted((
+        Visit::new(app, req, None, Forms::Browser),
+        form,
+    )))
+}
+
+/// The checks every POST passes before anything else: size (413) first,
+/// then where it came from (403), then its encoding (415, 400).
+fn read_form(req: &Req) -> Result<Form> {
+    // A base64 body that does not decode is malformed input, after the size check.
+    let body = req.body.as_deref();
+    if body.is_some_and(|b| b.len() > MAX_BODY_BYTES) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    if req.is_cross_site() {
+        return Err(AppError::CrossSite);
+    }
+    if !forms::is_form_content_type(req.header("content-type")) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    Ok(forms::parse(body.ok_or(forms::FormError::Malformed)?)?)
+}
+
+/// The form's CSRF token must match this session, or (anonymous) this
+/// browser's `csrf` cookie.
+fn check_csrf(app: &App, req: &Req, session: Option<&Session>, form: &Form) -> Result<()> {
+    let submitted = form.text(csrf::FIELD);
+    let ok = match session {
+        Some(s) => csrf::verify(&app.keys, Binding::Session(&s.token_hash), submitted),
+        None => req
+            .browser
+            .as_deref()
+            .is_some_and(|b| csrf::verify(&app.keys, Binding::Browser(b), submitted)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
+}
+
+// --------------------------------------------------------------- sessions
+
+/// The live session the request's cookie names, if any: one consistent
+/// `GetItem` (and a `last_seen` write at most every 5 minutes).
+async fn lookup(app: &App, req: &Req) -> Result<Option<Session>> {
+    let SessionCookie::Signed { user_key, token } = &req.session else {
+        return Ok(None);
+    };
+    let found = app.store.get_session(user_key, &token_hash(token)).await?;
+    live(app, found).await
+}
+
+/// The session if it has not expired (checked on every read: DynamoDB's TTL
+/// deletes days late), recording activity at most once per 5 minutes.
+pub(crate) async fn live(app: &App, found: Option<Session>) -> Result<Option<Session>> {
+    let now = app.now();
+    let Some(mut s) = found.filter(|s| s.expires_at > now) else {
+        return Ok(None);
+    };
+    if session::needs_touch(s.last_seen, now) {
+        s.last_seen = now;
+        s.expires_at = session::expires_at(s.created_at, now, s.remember);
+        app.store.touch_session(&s).await?;
+    }
+    Ok(Some(s))
+}

@@ -1,0 +1,194 @@
+//! GET `/login` (the form, keeping `?next=`) and POST `/login`: throttled,
+//! then checked against the account, then a new session.
+
+use http::StatusCode;
+use tera::Context;
+
+use super::gate::{self, Admission, Visit};
+use super::{audit, new_session, Result};
+use crate::app::App;
+use crate::forms::{self, Form};
+use crate::gateway::reply::Reply;
+use crate::gateway::request::Req;
+use crate::messages::{self, Notice};
+use crate::next_url;
+use crate::store::User;
+use crate::validate;
+
+pub(crate) const PAGE: &str = "login.html";
+
+/// What the form shows besides the layout.
+struct Shown<'a> {
+    username: &'a str,
+    remember: bool,
+    next: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Result<Reply> {
+    // Sent here to log in first: say so, once.
+    if f.next.is_some() && f.error.is_none() && !visit.notices.contains(&Notice::LogInFirst) {
+        visit.notices.push(Notice::LogInFirst);
+    }
+    let mut ctx = Context::new();
+    ctx.insert("username", f.username);
+    ctx.insert("remember", &f.remember);
+    ctx.insert("next", &f.next);
+    ctx.insert("next_encoded", &f.next.map(forms::encode));
+    ctx.insert("error", &f.error);
+    visit.render(app, PAGE, status, ctx)
+}
+
+fn query_next(req: &Req) -> Option<&str> {
+    req.query
+        .get("next")
+        .map(String::as_str)
+        .and_then(next_url::safe_next)
+}
+
+pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
+    let visit = match gate::guest(app, req).await? {
+        Admission::Admitted(visit) => visit,
+        Admission::Answered(reply) => return Ok(reply),
+    };
+    let f = Shown {
+        username: "",
+        remember: false,
+        next: query_next(req),
+        error: None,
+    };
+    render(app, visit, f, StatusCode::OK)
+}
+
+/// How a login attempt ended.
+enum Attempt {
+    Accepted(User),
+    Refused(Refusal),
+}
+
+/// Why a login attempt failed, as the form says it.
+enum Refusal {
+    Required,
+    TooMany,
+    BadLogin,
+}
+
+impl Refusal {
+    fn status_and_text(&self) -> (StatusCode, &'static str) {
+        match self {
+            Refusal::Required => (StatusCode::BAD_REQUEST, messages::REQUIRED),
+            Refusal::TooMany => (StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY),
+            Refusal::BadLogin => (StatusCode::UNAUTHORIZED, messages::BAD_LOGIN),
+        }
+    }
+}
+
+pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
+    let (visit, form) = match gate::guest_post(app, req).await? {
+        Admission::Admitted(checked) => checked,
+        Admission::Answered(reply) => return Ok(reply),
+    };
+    let next = form
+        .get("next")
+        .and_then(next_url::safe_next)
+        .or_else(|| query_next(req));
+    let user = match check(app, req, &form).await? {
+        Attempt::Accepted(user) => user,
+        Attempt::Refused(refusal) => {
+            let (status, text) = refusal.status_and_text();
+            let f = Shown {
+                username: form.text("username").trim(),
+                remember: form.checked("remember"),
+                next,
+                error: Some(text),
+            };
+            return render(app, visit, f, status);
+        }
+    };
+    let remember = form.checked("remember");
+    let (session, cookie) = new_session(app, req, &user, remember);
+    let user_counter = user_counter(app, &user.key);
+    app.store
+        .put_session_and_reset(&session, &[&user_counter])
+        .await?;
+    audit(app, req, "login_success", &user.key);
+    let welcome = Notice::WelcomeBack {
+        username: user.username.clone(),
+    };
+    Ok(Reply::redirect(next_url::target(next))
+        .cookie(cookie)
+        .cookie(visit.flash(app, welcome)))
+}
+
+/// The username's failed-login counter: keyed by an HMAC of the name, so
+/// the throttle table never holds it in clear.
+fn user_counter(app: &App, key: &str) -> String {
+    format!("user#{}", app.keys.pseudonym(key))
+}
+
+/// The account for the form's username and password, or why not. The
+/// throttle comes first (`store/throttle.rs` has the rules): the attempt is
+/// counted before it is evaluated, atomically, so of any number of parallel
+/// guesses at most the limit are ever checked.
+async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
+    let username = form.text("username").trim();
+    let password = form.text("password");
+    if username.is_empty() || password.is_empty() {
+        return Ok(Attempt::Refused(Refusal::Required));
+    }
+    let key = validate::username_key(username);
+    let now = app.now();
+    let window = app.config.login.window_secs;
+    let ip_counter = format!("ip#{}", req.source_ip);
+    let attempts = app
+        .store
+        .add_failure(&user_counter(app, &key), now, window)
+        .await?;
+    if attempts > app.config.login.per_user {
+        audit(app, req, "login_locked", &key);
+        return Ok(Attempt::Refused(Refusal::TooMany));
+    }
+    let (user, counters) = app
+        .store
+        .get_user_and_counters(&key, &[&ip_counter])
+        .await?;
+    if counters
+        .first()
+        .is_some_and(|c| c.live(now) >= app.config.login.per_ip)
+    {
+        audit(app, req, "login_ip_limited", &key);
+        return Ok(Attempt::Refused(Refusal::TooMany));
+    }
+    // An unknown user is verified against a dummy hash: same work, same time.
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    match user {
+        Some(u) if app.hasher.verify(stored, password).await => {
+            upgrade_hash(app, &u, password).await;
+            Ok(Attempt::Accepted(u))
+        }
+        other => {
+            if other.is_none() {
+                app.hasher.verify(None, password).await;
+            }
+            app.store.add_failure(&ip_counter, now, window).await?;
+            audit(app, req, "login_failure", &key);
+            Ok(Attempt::Refused(Refusal::BadLogin))
+        }
+    }
+}
+
+/// Re-hashes a password stored with weaker Argon2 settings than today's.
+/// Best effort: the login succeeds even if the upgrade does not.
+async fn upgrade_hash(app: &App, user: &User, password: &str) {
+    if !app.hasher.needs_rehash(&user.password_hash) {
+        return;
+    }
+    match app.hasher.hash(password).await {
+        Ok(h) => {
+            if let Err(e) = app.store.update_password_hash(&user.key, &h).await {
+                tracing::warn!(error = %e, "password rehash not stored");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "password rehash failed"),
+    }
+}

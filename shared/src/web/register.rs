@@ -1,0 +1,179 @@
+//! GET `/register` (the form, with a one-time request id) and POST
+//! `/register`: checks, the account created whole or not at all, signed in.
+
+use http::StatusCode;
+use tera::Context;
+
+use super::gate::{self, Admission, Visit};
+use super::{audit, new_session, Result};
+use crate::app::App;
+use crate::crypto::{self, password};
+use crate::forms::Form;
+use crate::gateway::reply::Reply;
+use crate::gateway::request::Req;
+use crate::messages::{self, Notice};
+use crate::store::{StoreError, User};
+use crate::validate;
+
+pub(crate) const PAGE: &str = "register.html";
+
+/// What the form shows besides the layout.
+struct Shown<'a> {
+    username: &'a str,
+    email: &'a str,
+    request_id: &'a str,
+    error: Option<&'a str>,
+}
+
+fn render(app: &App, visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Result<Reply> {
+    let mut ctx = Context::new();
+    ctx.insert("username", f.username);
+    ctx.insert("email", f.email);
+    ctx.insert("request_id", f.request_id);
+    ctx.insert("error", &f.error);
+    ctx.insert("password_min", &app.config.password_min_length);
+    visit.render(app, PAGE, status, ctx)
+}
+
+pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
+    let visit = match gate::guest(app, req).await? {
+        Admission::Admitted(visit) => visit,
+        Admission::Answered(reply) => return Ok(reply),
+    };
+    let id = crypto::random_b64(16);
+    let f = Shown {
+        username: "",
+        email: "",
+        request_id: &id,
+        error: None,
+    };
+    render(app, visit, f, StatusCode::OK)
+}
+
+/// The form's fields, trimmed where a person would not mean the spaces.
+struct Fields<'a> {
+    username: &'a str,
+    email: &'a str,
+    password: &'a str,
+    /// The form's one-time id, when it is one we could have issued.
+    request_id: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn read(form: &'a Form) -> Self {
+        Fields {
+            username: form.text("username").trim(),
+            email: form.text("email").trim(),
+            password: form.text("password"),
+            request_id: Some(form.text("request_id")).filter(|id| crypto::is_random_b64_16(id)),
+        }
+    }
+
+    /// Why the form cannot make an account, before any storage is asked.
+    fn problem(&self, app: &App) -> Option<(StatusCode, String)> {
+        let unprocessable = |why: &str| Some((StatusCode::UNPROCESSABLE_ENTITY, why.to_string()));
+        if self.username.is_empty() || self.email.is_empty() || self.password.is_empty() {
+            return Some((StatusCode::BAD_REQUEST, messages::REQUIRED.into()));
+        }
+        if !validate::is_username(self.username) {
+            return unprocessable(messages::BAD_USERNAME);
+        }
+        if !validate::is_email(self.email) {
+            return unprocessable(messages::BAD_EMAIL);
+        }
+        let min = app.config.password_min_length;
+        password::policy_error(self.password, self.username, min)
+            .map(|why| (StatusCode::UNPROCESSABLE_ENTITY, why))
+    }
+}
+
+pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
+    let (visit, form) = match gate::guest_post(app, req).await? {
+        Admission::Admitted(checked) => checked,
+        Admission::Answered(reply) => return Ok(reply),
+    };
+    let fields = Fields::read(&form);
+    // A re-rendered form keeps its id, or gets a fresh one.
+    let fresh_id;
+    let form_id = match fields.request_id {
+        Some(id) => id,
+        None => {
+            fresh_id = crypto::random_b64(16);
+            &fresh_id
+        }
+    };
+    let fail = |visit, status, message: &str| {
+        let f = Shown {
+            username: fields.username,
+            email: fields.email,
+            request_id: form_id,
+            error: Some(message),
+        };
+        render(app, visit, f, status)
+    };
+    if let Some((status, why)) = fields.problem(app) {
+        return fail(visit, status, &why);
+    }
+    let user = match create(app, &fields).await? {
+        Created::Ok(user) => user,
+        Created::Taken(message) => return fail(visit, StatusCode::CONFLICT, message),
+    };
+    let (session, cookie) = new_session(app, req, &user, false);
+    app.store.put_session(&session).await?;
+    audit(app, req, "register", &user.key);
+    let welcome = Notice::Registered {
+        username: user.username.clone(),
+    };
+    Ok(Reply::redirect("/")
+        .cookie(cookie)
+        .cookie(visit.flash(app, welcome)))
+}
+
+/// What creating the account came to.
+enum Created {
+    /// Created now, or by this same form a moment ago.
+    Ok(User),
+    /// The username or the email belongs to another account.
+    Taken(&'static str),
+}
+
+async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
+    let key = validate::username_key(f.username);
+    let email_key = validate::email_key(f.email);
+    let user = User {
+        key: key.clone(),
+        username: f.username.to_string(),
+        email: f.email.to_string(),
+        password_hash: app.hasher.hash(f.password).await?,
+        created_at: app.now(),
+        registration_id: f.request_id.map(str::to_string),
+    };
+    match app.store.create_user(&user, &email_key).await {
+        Ok(()) => Ok(Created::Ok(user)),
+        Err(StoreError::UsernameTaken) => Ok(match retried(app, &key, &email_key, f).await? {
+            Some(existing) => Created::Ok(existing),
+            None => Created::Taken(messages::USERNAME_TAKEN),
+        }),
+        Err(StoreError::EmailTaken) => Ok(Created::Taken(messages::EMAIL_TAKEN)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a "taken" username was taken by this very form, submitted twice
+/// (a double click, a retry on a flaky network): same one-time form id,
+/// same email, same password. Then the second submission succeeds too.
+async fn retried(app: &App, key: &str, email_key: &str, f: &Fields<'_>) -> Result<Option<User>> {
+    let Some(id) = f.request_id else {
+        return Ok(None);
+    };
+    let Some(existing) = app.store.get_user(key).await? else {
+        return Ok(None);
+    };
+    let same_form = existing.registration_id.as_deref() == Some(id)
+        && validate::email_key(&existing.email) == email_key
+        && app
+            .hasher
+            .verify(Some(&existing.password_hash), f.password)
+            .await;
+    Ok(same_form.then_some(existing))
+}
