@@ -22,6 +22,8 @@ pub struct Config {
     pub users_table: String,
     pub sessions_table: String,
     pub throttle_table: String,
+    /// One-time links and mail requests; its stream feeds the mailer.
+    pub tokens_table: String,
     /// Endpoint override (local Dynoxide); `None` on AWS.
     pub dynamodb_endpoint: Option<String>,
     pub(crate) region: String,
@@ -33,6 +35,7 @@ pub struct Config {
     pub(crate) login: LoginLimits,
     pub(crate) argon2: Argon2Cost,
     pub(crate) site_name: String,
+    pub(crate) mail: MailConfig,
     /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
     pub warm_up: bool,
 }
@@ -43,6 +46,29 @@ pub(crate) struct LoginLimits {
     pub(crate) per_user: u32,
     pub(crate) per_ip: u32,
     pub(crate) window_secs: i64,
+}
+
+/// Mail: the caps on reset and confirmation requests, and what the mailer
+/// needs to build and send a message.
+#[derive(Debug, Clone)]
+pub(crate) struct MailConfig {
+    /// Reset and confirmation requests per source IP per window.
+    pub(crate) per_ip: u32,
+    /// Reset and confirmation emails per address per window, the welcome
+    /// email included.
+    pub(crate) per_address: u32,
+    pub(crate) window_secs: i64,
+    /// How long links work: a reset link 1 hour, a confirmation link 7 days.
+    pub(crate) reset_secs: i64,
+    pub(crate) confirm_secs: i64,
+    /// The `From` address (`MAIL_FROM`; SES's verified identity on AWS).
+    pub(crate) from: String,
+    /// The site's own address, for absolute links (`SITE_URL`).
+    pub(crate) site_url: Option<String>,
+    /// Write `.eml` files here instead of sending (`MAIL_OUTBOX`, local).
+    pub(crate) outbox: Option<std::path::PathBuf>,
+    /// SES endpoint override (tests: a stub speaking the SES v2 API).
+    pub(crate) ses_endpoint: Option<String>,
 }
 
 /// Argon2id's cost, never below OWASP's minimum.
@@ -60,10 +86,12 @@ impl std::fmt::Debug for Config {
             .field("users_table", &self.users_table)
             .field("sessions_table", &self.sessions_table)
             .field("throttle_table", &self.throttle_table)
+            .field("tokens_table", &self.tokens_table)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .field("region", &self.region)
             .field("password_min_length", &self.password_min_length)
             .field("login", &self.login)
+            .field("mail", &self.mail)
             .field("warm_up", &self.warm_up)
             .finish_non_exhaustive()
     }
@@ -106,6 +134,7 @@ impl Config {
             users_table: text("USERS_TABLE", "users"),
             sessions_table: text("SESSIONS_TABLE", "sessions"),
             throttle_table: text("THROTTLE_TABLE", "throttle"),
+            tokens_table: text("TOKENS_TABLE", "tokens"),
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
             region: get("AWS_REGION")
                 .or_else(|| get("AWS_DEFAULT_REGION"))
@@ -121,9 +150,41 @@ impl Config {
             },
             argon2: argon2_cost(&get)?,
             site_name: text("SITE_NAME", "The Blog"),
+            mail: mail_config(&get)?,
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
         })
     }
+}
+
+fn mail_config(get: &impl Fn(&str) -> Option<String>) -> Result<MailConfig, ConfigError> {
+    let opt = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let from = opt("MAIL_FROM").unwrap_or_else(|| "no-reply@localhost".into());
+    if from.matches('@').count() != 1 || from.contains(['<', '>', ' ']) {
+        return Err(ConfigError::Invalid {
+            name: "MAIL_FROM",
+            why: format!("{from:?} is not a bare address (name@domain)"),
+        });
+    }
+    let site_url = opt("SITE_URL").map(|u| u.trim_end_matches('/').to_string());
+    if let Some(u) = &site_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                name: "SITE_URL",
+                why: format!("{u:?} is not an http(s) URL"),
+            });
+        }
+    }
+    Ok(MailConfig {
+        per_ip: number(get, "MAIL_IP_LIMIT", 20, 1, 1_000_000)?,
+        per_address: 3,
+        window_secs: 60 * 60,
+        reset_secs: 60 * 60,
+        confirm_secs: 7 * 24 * 60 * 60,
+        from,
+        site_url,
+        outbox: opt("MAIL_OUTBOX").map(std::path::PathBuf::from),
+        ses_endpoint: opt("SES_ENDPOINT"),
+    })
 }
 
 fn argon2_cost(get: &impl Fn(&str) -> Option<String>) -> Result<Argon2Cost, ConfigError> {
@@ -218,6 +279,9 @@ mod tests {
         assert_eq!(c.password_min_length, 8);
         assert_eq!(c.argon2.memory_kib, ARGON2_MIN_MEMORY_KIB);
         assert_eq!(c.login.per_ip, 100);
+        assert_eq!(c.mail.per_ip, 20);
+        assert_eq!(c.tokens_table, "tokens");
+        assert!(c.mail.outbox.is_none() && c.mail.site_url.is_none());
         assert!(!c.warm_up);
         let c = cfg(&[
             ("SESSION_SECRET", SECRET),
@@ -241,6 +305,8 @@ mod tests {
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("ARGON2_MEMORY_KIB", "4096")]).is_err());
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("ARGON2_ITERATIONS", "1")]).is_err());
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("PASSWORD_MIN_LENGTH", "6")]).is_err());
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("MAIL_FROM", "Blog <a@b.co>")]).is_err());
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("SITE_URL", "blog.example")]).is_err());
     }
 
     #[test]

@@ -8,6 +8,8 @@ use crate::crypto::Keys;
 pub(crate) const SESSION: &str = "session";
 pub(crate) const CSRF: &str = "csrf";
 pub(crate) const FLASH: &str = "flash";
+/// Holds a reset link's token once it has left the URL (`web::reset`).
+pub(crate) const RESET: &str = "reset";
 
 /// What a cookie's MAC covers: the name as well as the value, so a value
 /// signed for one cookie is worthless in another.

@@ -25,6 +25,14 @@ pub(crate) enum AppError {
     /// With the `Allow` header's value.
     #[error("method not allowed")]
     MethodNotAllowed(String),
+    /// A one-time link that is malformed (400), or unknown, used, replaced
+    /// or expired (410).
+    #[error("invalid {kind:?} link")]
+    BadLink { kind: LinkKind, malformed: bool },
+    /// The account changed under the request (deleted, or being deleted):
+    /// nothing was written; trying again gives the current answer.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// DynamoDB failed or throttled past the SDK's retries: try again.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -34,10 +42,21 @@ pub(crate) enum AppError {
     Bug(String),
 }
 
+/// Which kind of one-time link a page is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkKind {
+    Reset,
+    Confirm,
+}
+
+pub(crate) const BAD_RESET_LINK: &str = "This reset link is invalid or has expired.";
+pub(crate) const BAD_CONFIRM_LINK: &str = "This confirmation link is invalid or has expired.";
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(why) => AppError::Unavailable(why),
+            StoreError::Refused(items) => AppError::Conflict(format!("items {items:?}")),
             // "Taken" is the caller's to handle; reaching here is a bug.
             other => AppError::Bug(other.to_string()),
         }
@@ -65,8 +84,26 @@ impl AppError {
             AppError::CrossSite | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::BadLink { malformed: true, .. } => StatusCode::BAD_REQUEST,
+            AppError::BadLink { .. } => StatusCode::GONE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Bug(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Where the error page's link leads, and what it says.
+    pub(crate) fn back(&self) -> (&'static str, &'static str) {
+        match self {
+            AppError::BadLink {
+                kind: LinkKind::Reset,
+                ..
+            } => ("/password/forgot", "Ask for a new reset link"),
+            AppError::BadLink {
+                kind: LinkKind::Confirm,
+                ..
+            } => ("/account", "Send a new confirmation link from your account"),
+            _ => ("/", "Back to the home page"),
         }
     }
 
@@ -98,6 +135,18 @@ impl AppError {
             AppError::MethodNotAllowed(_) => (
                 "Method not allowed",
                 "This page does not accept that kind of request.".into(),
+            ),
+            AppError::BadLink { kind, .. } => (
+                "Link invalid or expired",
+                match kind {
+                    LinkKind::Reset => BAD_RESET_LINK,
+                    LinkKind::Confirm => BAD_CONFIRM_LINK,
+                }
+                .into(),
+            ),
+            AppError::Conflict(_) => (
+                "Please try again",
+                "Your account changed while this request was on its way (it may be being deleted), so nothing was done. Please try again.".into(),
             ),
             // Not "nothing was changed": a write may have landed before the
             // fault. Trying again is safe either way.

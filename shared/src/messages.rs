@@ -13,6 +13,7 @@ pub(crate) const TOO_MANY: &str =
 pub(crate) const BAD_USERNAME: &str =
     "Usernames are 3 to 50 characters: letters, digits, _ . and - only.";
 pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";
+pub(crate) const INCORRECT_PASSWORD: &str = "Incorrect password.";
 
 /// A message for the next page, as a typed value: the flash cookie carries
 /// these, and what a notice makes the server do (logout's
@@ -25,6 +26,14 @@ pub(crate) enum Notice {
     LogInFirst,
     SessionEnded,
     OthersEnded,
+    PasswordChanged,
+    /// The same answer whether or not the address has an account.
+    ResetSent,
+    PasswordReset,
+    EmailConfirmed,
+    ConfirmSent,
+    AlreadyConfirmed,
+    AccountDeleted,
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -38,7 +47,7 @@ pub(crate) enum Level {
 impl Notice {
     pub(crate) fn level(&self) -> Level {
         match self {
-            Notice::LogInFirst => Level::Info,
+            Notice::LogInFirst | Notice::ResetSent => Level::Info,
             _ => Level::Success,
         }
     }
@@ -53,12 +62,20 @@ impl Notice {
             Notice::LogInFirst => "Please log in first.".into(),
             Notice::SessionEnded => "Session signed out.".into(),
             Notice::OthersEnded => "Signed out of all other sessions.".into(),
+            Notice::PasswordChanged => "Your password has been changed.".into(),
+            Notice::ResetSent => "If that address belongs to an account, we have sent it a link to reset the password.".into(),
+            Notice::PasswordReset => "Your password has been reset. Please log in.".into(),
+            Notice::EmailConfirmed => "Your email address is confirmed.".into(),
+            Notice::ConfirmSent => "We have sent a new confirmation link.".into(),
+            Notice::AlreadyConfirmed => "Your email address is already confirmed.".into(),
+            Notice::AccountDeleted => "Your account has been deleted.".into(),
         }
     }
 
     /// The page that shows this notice also clears the site's cookies: the
-    /// one a browser lands on after logging out (see `web::logout`).
+    /// one a browser lands on after logging out (see `web::logout`) or
+    /// after deleting its account.
     pub(crate) fn clears_site_data(&self) -> bool {
-        matches!(self, Notice::LoggedOut)
+        matches!(self, Notice::LoggedOut | Notice::AccountDeleted)
     }
 }

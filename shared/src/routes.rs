@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
-use crate::web::{account, home, login, logout, register};
+use crate::web::{account, delete, email, home, login, logout, password, register, reset};
 
 /// Which Lambda function is running: each serves only its own routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,12 @@ pub enum Function {
     Login,
     Register,
     Logout,
+    /// Changing the password, and the forgotten-password links (Argon2).
+    Password,
+    /// Deleting the account (Argon2, to check the password).
+    Delete,
+    /// Confirming the email address (no Argon2).
+    Email,
 }
 
 /// What answers a route: one variant per handler, called by the one match
@@ -35,6 +41,16 @@ pub(crate) enum Handler {
     RegisterSubmit,
     LogoutConfirm,
     LogoutSubmit,
+    PasswordForm,
+    PasswordSubmit,
+    ForgotForm,
+    ForgotSubmit,
+    ResetOpen,
+    ResetSubmit,
+    DeleteConfirm,
+    DeleteSubmit,
+    EmailVerify,
+    EmailResend,
 }
 
 impl Handler {
@@ -50,6 +66,16 @@ impl Handler {
             Handler::RegisterSubmit => register::submit(app, req).await,
             Handler::LogoutConfirm => logout::confirm(app, req).await,
             Handler::LogoutSubmit => logout::submit(app, req).await,
+            Handler::PasswordForm => password::form(app, req).await,
+            Handler::PasswordSubmit => password::submit(app, req).await,
+            Handler::ForgotForm => reset::forgot_form(app, req).await,
+            Handler::ForgotSubmit => reset::forgot_submit(app, req).await,
+            Handler::ResetOpen => reset::open(app, req).await,
+            Handler::ResetSubmit => reset::submit(app, req).await,
+            Handler::DeleteConfirm => delete::confirm(app, req).await,
+            Handler::DeleteSubmit => delete::submit(app, req).await,
+            Handler::EmailVerify => email::verify(app, req).await,
+            Handler::EmailResend => email::resend(app, req).await,
         }
     }
 }
@@ -82,7 +108,7 @@ const fn route(
     }
 }
 
-use Function::{Home, Login, Logout, Register};
+use Function::{Delete, Email, Home, Login, Logout, Password, Register};
 
 /// Every route. template.yaml, the Cargo.toml router and the README must
 /// say the same: tests check each against this table.
@@ -98,6 +124,16 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/register",                        Register, Handler::RegisterSubmit,       Some(register::PAGE)),
     route("GET",  "/logout",                          Logout,   Handler::LogoutConfirm,        Some(logout::PAGE)),
     route("POST", "/logout",                          Logout,   Handler::LogoutSubmit,         None),
+    route("GET",  "/account/password",                Password, Handler::PasswordForm,         Some(password::PAGE)),
+    route("POST", "/account/password",                Password, Handler::PasswordSubmit,       Some(password::PAGE)),
+    route("GET",  "/password/forgot",                 Password, Handler::ForgotForm,           Some(reset::FORGOT_PAGE)),
+    route("POST", "/password/forgot",                 Password, Handler::ForgotSubmit,         Some(reset::FORGOT_PAGE)),
+    route("GET",  "/password/reset",                  Password, Handler::ResetOpen,            Some(reset::RESET_PAGE)),
+    route("POST", "/password/reset",                  Password, Handler::ResetSubmit,          Some(reset::RESET_PAGE)),
+    route("GET",  "/account/delete",                  Delete,   Handler::DeleteConfirm,        Some(delete::PAGE)),
+    route("POST", "/account/delete",                  Delete,   Handler::DeleteSubmit,         Some(delete::PAGE)),
+    route("GET",  "/email/verify",                    Email,    Handler::EmailVerify,          None),
+    route("POST", "/account/email/resend",            Email,    Handler::EmailResend,          None),
 ];
 
 impl Function {
@@ -113,6 +149,7 @@ impl Function {
             .filter(|r| r.function == self)
             .filter_map(|r| r.page)
             .collect();
+        pages.sort_unstable();
         pages.dedup();
         pages
     }
@@ -124,6 +161,9 @@ impl Function {
             Login => "login",
             Register => "register",
             Logout => "logout",
+            Password => "password",
+            Delete => "delete",
+            Email => "email",
         }
     }
 }
@@ -169,7 +209,12 @@ mod tests {
             // route by path.
             assert_eq!(Function::for_path(r.path), Some(r.function));
         }
-        assert_eq!(Home.pages(), ["index.html", "account.html"]);
+        assert_eq!(Home.pages(), ["account.html", "index.html"]);
+        assert_eq!(
+            Password.pages(),
+            ["forgot.html", "password.html", "reset.html"]
+        );
+        assert!(Email.pages().is_empty());
         assert_eq!(Login.pages(), ["login.html"]);
     }
 }

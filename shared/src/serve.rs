@@ -72,7 +72,9 @@ impl App {
             tracing::info!(error = %e, "request refused");
         }
         let (title, message) = e.page();
-        let html = self.views.error_page(title, &message, &Chrome::default());
+        let html = self
+            .views
+            .error_page(title, &message, e.back(), &Chrome::default());
         let reply = Reply::page(status, html);
         match e {
             AppError::MethodNotAllowed(allow) => reply.allow(allow.clone()),

@@ -92,6 +92,10 @@ impl Views {
         extra.insert("css", CSS);
         extra.insert("user", &chrome.viewer);
         extra.insert("csrf_token", &chrome.csrf_token);
+        // The layout prefixes the title with "Error:" when a form failed.
+        if !extra.contains_key("error") {
+            extra.insert("error", &None::<&str>);
+        }
         let shown: Vec<Shown> = chrome
             .notices
             .iter()
@@ -106,12 +110,18 @@ impl Views {
 
     /// The page for an error, falling back to fixed HTML should rendering
     /// itself fail.
-    pub(crate) fn error_page(&self, title: &str, message: &str, chrome: &Chrome) -> String {
+    pub(crate) fn error_page(
+        &self,
+        title: &str,
+        message: &str,
+        back: (&str, &str),
+        chrome: &Chrome,
+    ) -> String {
         let mut ctx = Context::new();
         ctx.insert("title", title);
         ctx.insert("message", message);
-        ctx.insert("back", "/");
-        ctx.insert("back_label", "Back to the home page");
+        ctx.insert("back", back.0);
+        ctx.insert("back_label", back.1);
         self.render("error.html", chrome, ctx).unwrap_or_else(|e| {
             tracing::error!(error = %e, "error page failed to render");
             "<!doctype html><title>Error</title><h1>Something went wrong</h1><p>Please try again.</p>".to_string()
@@ -198,7 +208,7 @@ mod tests {
         ctx.insert("error", &None::<&str>);
         assert!(v.render("login.html", &Chrome::default(), ctx).is_ok());
         assert!(v
-            .error_page("Oops", "x", &Chrome::default())
+            .error_page("Oops", "x", ("/", "Home"), &Chrome::default())
             .contains("Oops"));
         assert!(v
             .render("account.html", &Chrome::default(), Context::new())

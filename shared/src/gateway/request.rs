@@ -52,6 +52,8 @@ pub(crate) struct Req {
     /// The flash cookie's notices; `None` when the request had no flash
     /// cookie (a tampered one reads as `Some` of nothing).
     pub(crate) flash: Option<Vec<Notice>>,
+    /// The reset link's token, from its signed cookie (`web::reset`).
+    pub(crate) reset: Option<String>,
 }
 
 impl Req {
@@ -101,6 +103,9 @@ impl Req {
                 .map(|c| c.value().to_string())
                 .filter(|v| crypto::is_random_b64_16(v)),
             flash: find(cookies::FLASH).map(|c| flash::read(keys, Some(c))),
+            reset: find(cookies::RESET)
+                .and_then(|c| cookies::verify(keys, c))
+                .filter(|t| crypto::is_link_token(t)),
             headers,
             body,
             secure,

@@ -8,6 +8,11 @@
 //!   token), with `expires_at` as the TTL attribute.
 //! - throttle (`throttle.rs`): `pk` = a counter's key, `expires_at` (TTL)
 //!   ends its window.
+//! - tokens (`tokens.rs`): `pk` = `RESET#`/`CONFIRM#<SHA-256 of a link's
+//!   token>` or `MAIL#<id>`, each item also a request for one email; the
+//!   table's stream feeds the mailer. `expires_at` (TTL) cleans up.
+//!
+//! Writes that must happen together go through one transaction (`tx.rs`).
 
 mod client;
 mod item;
@@ -15,6 +20,8 @@ mod sessions;
 #[cfg(feature = "test-util")]
 mod tables;
 mod throttle;
+mod tokens;
+mod tx;
 mod usage;
 mod users;
 
@@ -28,10 +35,14 @@ use crate::config::Config;
 
 pub(crate) use client::client;
 pub(crate) use sessions::Session;
+pub(crate) use tokens::{
+    confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK,
+};
+pub(crate) use tx::Tx;
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};
-pub(crate) use users::User;
+pub(crate) use users::{LinkField, User, DELETING_HOLD_SECS};
 
 use usage::Counted;
 
@@ -41,6 +52,11 @@ pub(crate) enum StoreError {
     UsernameTaken,
     #[error("email already registered")]
     EmailTaken,
+    /// A transaction's condition failed (the positions of the items whose
+    /// condition failed): a link already used, an account gone or being
+    /// deleted. The caller says what that means.
+    #[error("a condition failed (items {0:?})")]
+    Refused(Vec<usize>),
     /// DynamoDB failed, timed out or throttled past the SDK's retries: the
     /// person may try again (503).
     #[error("DynamoDB is unavailable: {0}")]
@@ -105,6 +121,7 @@ pub(crate) struct Store {
     users: String,
     sessions: String,
     throttle: String,
+    tokens: String,
     pub(crate) usage: Arc<Usage>,
 }
 
@@ -115,6 +132,7 @@ impl Store {
             users: config.users_table.clone(),
             sessions: config.sessions_table.clone(),
             throttle: config.throttle_table.clone(),
+            tokens: config.tokens_table.clone(),
             usage: Arc::default(),
         }
     }

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{get_n, get_s, n, s, Item};
 use super::usage::Counted;
-use super::{bug, send, unavailable, unless_gone, Result, Store};
+use super::tx::{Tx, MAX_ITEMS};
+use super::{send, unavailable, unless_gone, Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {
@@ -84,33 +85,47 @@ impl Store {
     }
 
     /// Stores `session` and resets the given counters in one transaction, so
-    /// a successful login costs one write call.
+    /// a successful login costs one write call. The transaction also checks
+    /// that the account still exists and is not being deleted, so no
+    /// session can appear for an account on its way out.
     pub(crate) async fn put_session_and_reset(
         &self,
         session: &Session,
         counter_keys: &[&str],
     ) -> Result<()> {
-        if counter_keys.is_empty() {
-            return self.put_session(session).await;
-        }
-        let put = Put::builder()
-            .table_name(&self.sessions)
-            .set_item(Some(session.to_item()))
-            .build()
-            .map_err(bug("session put"))?;
         let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build());
+            .tx()
+            .put_session(session)?
+            .check_live(&session.user_key, session.created_at)?;
         for k in counter_keys {
-            let delete = Delete::builder()
-                .table_name(&self.throttle)
-                .key("pk", s(*k))
-                .build()
-                .map_err(bug("counter delete"))?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(delete).build());
+            tx = tx.delete_counter(k)?;
         }
-        send!(self, Write, tx).map(|_| ()).map_err(unavailable)
+        tx.commit().await
+    }
+
+    /// Commits `tx` together with the deletion of `sessions`: as many as
+    /// fit go into `tx` itself (all, for up to a hundred items), the rest
+    /// in further transactions of up to a hundred. Returns how many were
+    /// deleted, which is all of them unless a later chunk failed (then the
+    /// error, after `tx` itself has been committed).
+    pub(crate) async fn commit_ending(&self, tx: Tx<'_>, sessions: &[Session]) -> Result<usize> {
+        let room = MAX_ITEMS.saturating_sub(tx.len()).min(sessions.len());
+        let (first, rest) = sessions.split_at(room);
+        let mut tx = tx;
+        for s in first {
+            tx = tx.delete_session(s)?;
+        }
+        tx.commit().await?;
+        let mut ended = first.len();
+        for chunk in rest.chunks(MAX_ITEMS) {
+            let mut tx = self.tx();
+            for s in chunk {
+                tx = tx.delete_session(s)?;
+            }
+            tx.commit().await?;
+            ended += chunk.len();
+        }
+        Ok(ended)
     }
 
     /// The session for this cookie, strongly consistent, so a sign-out
@@ -176,5 +191,17 @@ impl Store {
                 _ => return Ok(sessions),
             }
         }
+    }
+}
+
+impl Tx<'_> {
+    pub(crate) fn put_session(self, session: &Session) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        self.put(&table, session.to_item(), None)
+    }
+
+    pub(crate) fn delete_session(self, session: &Session) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        self.delete(&table, key(&session.user_key, &session.token_hash), None)
     }
 }

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 use super::{bug, unavailable, Result, Store};
@@ -14,15 +14,21 @@ use super::{bug, unavailable, Result, Store};
 pub(crate) type TableSpec<'a> = (&'a str, &'static [&'static str], bool);
 
 impl Store {
-    pub(crate) fn table_specs(&self) -> [TableSpec<'_>; 3] {
+    pub(crate) fn table_specs(&self) -> [TableSpec<'_>; 4] {
         [
             (&self.users, &["pk"], false),
             (&self.sessions, &["user_key", "token_hash"], true),
             (&self.throttle, &["pk"], true),
+            (&self.tokens, &["pk"], true),
         ]
     }
 
-    /// Creates the three tables when absent.
+    /// The table whose stream (new images) feeds the mailer.
+    pub(crate) fn stream_table(&self) -> &str {
+        &self.tokens
+    }
+
+    /// Creates the tables when absent (the tokens table with its stream).
     pub(crate) async fn create_tables(&self) -> Result<()> {
         let existing = self
             .client
@@ -57,6 +63,14 @@ impl Store {
                     .build()
                     .map_err(bug("key"))?;
                 req = req.attribute_definitions(attr).key_schema(key);
+            }
+            if table == self.stream_table() {
+                let stream = StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .map_err(bug("stream"))?;
+                req = req.stream_specification(stream);
             }
             req.send().await.map_err(unavailable)?;
             if ttl {

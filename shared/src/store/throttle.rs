@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
 
 use super::item::{get_n, get_s, n, s, Item};
+use super::tx::Tx;
 use super::usage::Counted;
 use super::users::{user_pk, User};
 use super::{bug, is_conditional_failure, send, unavailable, Result, Store, StoreError};
@@ -162,5 +163,13 @@ impl Store {
             Err(e) if is_conditional_failure(&e) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+impl Tx<'_> {
+    /// Ends a counter's window (a success resets the username's count).
+    pub(crate) fn delete_counter(self, key: &str) -> Result<Self> {
+        let table = self.store.throttle.clone();
+        self.delete(&table, HashMap::from([("pk".to_string(), s(key))]), None)
     }
 }

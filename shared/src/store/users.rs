@@ -1,13 +1,22 @@
 //! Accounts, and the markers that keep an email address to one account.
+//! The account item also says which one-time links are outstanding
+//! (`reset_hash`, `confirm_hash`): a link works only while its hash is
+//! there, so asking again replaces the earlier link, and every password
+//! write (`Tx::set_password`, `Tx::use_reset`) removes `reset_hash`, which
+//! ties a reset link to the password it was issued for.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::{get_n, get_s, malformed, n, s, Item};
+use super::tx::{Cond, Tx};
 use super::usage::Counted;
-use super::{bug, send, unavailable, unless_gone, Result, Store, StoreError};
+use super::{send, unavailable, unless_gone, Result, Store, StoreError};
+
+/// How long an unfinished deletion keeps new sessions out: long enough for
+/// any retry, short enough that an abandoned one does not lock the owner out.
+pub(crate) const DELETING_HOLD_SECS: i64 = 10 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
@@ -21,14 +30,37 @@ pub(crate) struct User {
     /// The one-time id of the registration form that created the account, so
     /// a retried submission of that same form succeeds instead of failing.
     pub(crate) registration_id: Option<String>,
+    /// The person followed a confirmation or reset link sent to `email`.
+    pub(crate) email_confirmed: bool,
+    /// SHA-256 of the outstanding reset link's token, if any.
+    pub(crate) reset_hash: Option<String>,
+    /// SHA-256 of the outstanding confirmation link's token, if any.
+    pub(crate) confirm_hash: Option<String>,
+    /// When a deletion began (it keeps new sessions out while it runs).
+    pub(crate) deleting: Option<i64>,
 }
 
 pub(super) fn user_pk(key: &str) -> String {
     format!("USER#{key}")
 }
 
-fn email_pk(email_key: &str) -> String {
+pub(super) fn email_pk(email_key: &str) -> String {
     format!("EMAIL#{email_key}")
+}
+
+fn pk(v: String) -> Item {
+    HashMap::from([("pk".to_string(), s(v))])
+}
+
+/// The account exists and no deletion is under way (or one was abandoned
+/// more than `DELETING_HOLD_SECS` ago). `:stale` is its value.
+const LIVE: &str = "attribute_exists(pk) AND (attribute_not_exists(deleting) OR deleting < :stale)";
+
+fn live(now: i64) -> Cond<'static> {
+    Cond {
+        expr: LIVE,
+        values: vec![(":stale", n(now - DELETING_HOLD_SECS))],
+    }
 }
 
 impl User {
@@ -40,8 +72,18 @@ impl User {
             ("password_hash".into(), s(&self.password_hash)),
             ("created_at".into(), n(self.created_at)),
         ]);
-        if let Some(id) = &self.registration_id {
-            item.insert("registration_id".into(), s(id));
+        let optional = [
+            ("registration_id", &self.registration_id),
+            ("reset_hash", &self.reset_hash),
+            ("confirm_hash", &self.confirm_hash),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                item.insert(k.into(), s(v));
+            }
+        }
+        if self.email_confirmed {
+            item.insert("email_confirmed".into(), AttributeValue::Bool(true));
         }
         item
     }
@@ -58,52 +100,47 @@ impl User {
             password_hash: get_s(item, "password_hash")?,
             created_at: get_n(item, "created_at")?,
             registration_id: get_s(item, "registration_id").ok(),
+            email_confirmed: flag(item, "email_confirmed"),
+            reset_hash: get_s(item, "reset_hash").ok(),
+            confirm_hash: get_s(item, "confirm_hash").ok(),
+            deleting: get_n(item, "deleting").ok(),
         })
     }
 }
 
+pub(super) fn flag(item: &Item, k: &str) -> bool {
+    item.get(k)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
+}
+
 impl Store {
-    /// Creates the account and reserves its email in one transaction; each
-    /// write is conditioned on the key being free, so of two racing
+    /// Creates the account and reserves its email in one transaction, with
+    /// `extra`'s writes (the welcome email) in the same one; each of the
+    /// two is conditioned on its key being free, so of two racing
     /// registrations exactly one wins.
-    pub(crate) async fn create_user(&self, user: &User, email_key: &str) -> Result<()> {
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.users)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(bug("user put"))
+    pub(crate) async fn create_user(&self, user: &User, email_key: &str, extra: Tx<'_>) -> Result<()> {
+        let free = || Cond {
+            expr: "attribute_not_exists(pk)",
+            values: Vec::new(),
         };
         let marker = HashMap::from([
             ("pk".to_string(), s(email_pk(email_key))),
             ("user_key".to_string(), s(&user.key)),
         ]);
-        let request = self
-            .client
-            .transact_write_items()
-            .transact_items(put(user.to_item())?)
-            .transact_items(put(marker)?);
-        let Err(e) = send!(self, Write, request) else {
-            return Ok(());
-        };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error()
-        {
-            let taken = |i: usize| {
-                t.cancellation_reasons()
-                    .get(i)
-                    .and_then(|r| r.code())
-                    .is_some_and(|c| c == "ConditionalCheckFailed")
-            };
-            if taken(0) {
-                return Err(StoreError::UsernameTaken);
+        let tx = self
+            .tx()
+            .put(&self.users, user.to_item(), Some(free()))?
+            .put(&self.users, marker, Some(free()))?
+            .append(extra);
+        match tx.commit().await {
+            Err(StoreError::Refused(failed)) if failed.contains(&0) => {
+                Err(StoreError::UsernameTaken)
             }
-            if taken(1) {
-                return Err(StoreError::EmailTaken);
-            }
+            Err(StoreError::Refused(failed)) if failed.contains(&1) => Err(StoreError::EmailTaken),
+            other => other,
         }
-        Err(unavailable(e))
     }
 
     pub(crate) async fn get_user(&self, key: &str) -> Result<Option<User>> {
@@ -117,7 +154,20 @@ impl Store {
         out.item().map(User::from_item).transpose()
     }
 
-    /// Replaces a user's password hash (after a parameter upgrade).
+    /// The account that holds `email_key`, from its marker.
+    pub(crate) async fn user_for_email(&self, email_key: &str) -> Result<Option<String>> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.users)
+            .key("pk", s(email_pk(email_key)))
+            .consistent_read(true);
+        let out = send!(self, Read, request).map_err(unavailable)?;
+        out.item().map(|i| get_s(i, "user_key")).transpose()
+    }
+
+    /// Replaces a user's password hash (after a parameter upgrade). Not a
+    /// password change: outstanding reset links stay valid.
     pub(crate) async fn update_password_hash(&self, key: &str, hash: &str) -> Result<()> {
         let request = self
             .client
@@ -128,5 +178,133 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":h", s(hash));
         unless_gone(send!(self, Write, request))
+    }
+
+    /// Marks the account as being deleted, from `now`: from here on no new
+    /// session, link or password can be written for it. Returns the
+    /// account as it is now (its outstanding links), or `None` if gone.
+    pub(crate) async fn mark_deleting(&self, key: &str, now: i64) -> Result<Option<User>> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.users)
+            .key("pk", s(user_pk(key)))
+            .update_expression("SET deleting = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew);
+        match send!(self, Write, request) {
+            Ok(out) => out.attributes().map(User::from_item).transpose(),
+            Err(e) if super::is_conditional_failure(&e) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+/// The account's writes that go into a transaction.
+impl Tx<'_> {
+    /// Appends `other`'s writes after these.
+    pub(crate) fn append(mut self, other: Tx<'_>) -> Self {
+        self.extend(other);
+        self
+    }
+
+    /// A password change: the new hash, and any outstanding reset link
+    /// voided. Refused if the account is gone or being deleted.
+    pub(crate) fn set_password(self, key: &str, hash: &str, now: i64) -> Result<Self> {
+        let users = self.store.users.clone();
+        let mut cond = live(now);
+        cond.values.push((":p", s(hash)));
+        self.update(
+            &users,
+            pk(user_pk(key)),
+            "SET password_hash = :p REMOVE reset_hash",
+            cond,
+            &[],
+        )
+    }
+
+    /// Points the account at its newest reset or confirmation link,
+    /// replacing the earlier one.
+    pub(crate) fn set_link(self, key: &str, field: LinkField, hash: &str, now: i64) -> Result<Self> {
+        let users = self.store.users.clone();
+        let mut cond = live(now);
+        cond.values.push((":h", s(hash)));
+        let expr = format!("SET {} = :h", field.attribute());
+        self.update(&users, pk(user_pk(key)), &expr, cond, &[])
+    }
+
+    /// Uses a reset link: the new password, the address confirmed (the link
+    /// reached it), both links gone; only while `hash` is still the
+    /// account's reset link.
+    pub(crate) fn use_reset(self, key: &str, hash: &str, password_hash: &str) -> Result<Self> {
+        let users = self.store.users.clone();
+        let cond = Cond {
+            expr: "reset_hash = :h",
+            values: vec![
+                (":h", s(hash)),
+                (":p", s(password_hash)),
+                (":t", AttributeValue::Bool(true)),
+            ],
+        };
+        let expr = "SET password_hash = :p, email_confirmed = :t REMOVE reset_hash, confirm_hash";
+        self.update(&users, pk(user_pk(key)), expr, cond, &[])
+    }
+
+    /// Uses a confirmation link, only while `hash` is still the account's.
+    pub(crate) fn use_confirm(self, key: &str, hash: &str) -> Result<Self> {
+        let users = self.store.users.clone();
+        let cond = Cond {
+            expr: "confirm_hash = :h",
+            values: vec![(":h", s(hash)), (":t", AttributeValue::Bool(true))],
+        };
+        let expr = "SET email_confirmed = :t REMOVE confirm_hash";
+        self.update(&users, pk(user_pk(key)), expr, cond, &[])
+    }
+
+    /// The account can take a new session: it exists and is not being
+    /// deleted (a login's transaction carries this check).
+    pub(crate) fn check_live(self, key: &str, now: i64) -> Result<Self> {
+        let users = self.store.users.clone();
+        self.check(&users, pk(user_pk(key)), live(now))
+    }
+
+    /// No account holds `email_key` (what an unknown address's request
+    /// writes besides its token, so it costs what a known one does).
+    pub(crate) fn check_no_account(self, email_key: &str) -> Result<Self> {
+        let users = self.store.users.clone();
+        let cond = Cond {
+            expr: "attribute_not_exists(pk)",
+            values: Vec::new(),
+        };
+        self.check(&users, pk(email_pk(email_key)), cond)
+    }
+
+    /// Deletes the account and its email claim (the claim only if it is
+    /// this account's).
+    pub(crate) fn delete_user(self, user: &User, email_key: &str) -> Result<Self> {
+        let users = self.store.users.clone();
+        let mine = Cond {
+            expr: "attribute_not_exists(pk) OR user_key = :k",
+            values: vec![(":k", s(&user.key))],
+        };
+        self.delete(&users, pk(user_pk(&user.key)), None)?
+            .delete(&users, pk(email_pk(email_key)), Some(mine))
+    }
+}
+
+/// Which outstanding link an account field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkField {
+    Reset,
+    Confirm,
+}
+
+impl LinkField {
+    fn attribute(self) -> &'static str {
+        match self {
+            LinkField::Reset => "reset_hash",
+            LinkField::Confirm => "confirm_hash",
+        }
     }
 }

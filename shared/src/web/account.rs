@@ -38,7 +38,13 @@ pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
     // One strongly consistent Query returns this session and the list, so
     // the page costs one read (the gate's GetItem would be a second).
     let hash = token_hash(token);
-    let all = app.store.list_sessions(user_key).await?;
+    // The account's one flag the page shows, read beside the list (in
+    // parallel: the page waits for one round trip, not two).
+    let (all, confirmed) = tokio::join!(
+        app.store.list_sessions(user_key),
+        app.store.email_confirmed(user_key)
+    );
+    let (all, confirmed) = (all?, confirmed?.unwrap_or(false));
     let current = all.iter().find(|s| s.token_hash == hash).cloned();
     let Some(current) = gate::live(app, current).await? else {
         return Ok(gate::to_login(app, req, BACK));
@@ -49,6 +55,7 @@ pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
     let rows: Vec<SessionRow> = rows.into_iter().map(|s| row(s, &current)).collect();
     let mut ctx = Context::new();
     ctx.insert("sessions", &rows);
+    ctx.insert("email_confirmed", &confirmed);
     gate::member_visit(app, req, current).render(app, PAGE, StatusCode::OK, ctx)
 }
 

@@ -165,6 +165,13 @@ pub(crate) async fn anyone<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>> {
     Ok(Visit::new(app, req, who, Forms::None))
 }
 
+/// A page anyone may see that has a form for the anonymous too (forgot
+/// password, the reset form): an anonymous browser gets its CSRF cookie.
+pub(crate) async fn anyone_form<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>> {
+    let who = lookup(app, req).await?;
+    Ok(Visit::new(app, req, who, Forms::Browser))
+}
+
 /// A page for members; anyone else is sent to log in, then to `back`.
 pub(crate) async fn member<'r>(
     app: &App,
@@ -199,6 +206,16 @@ pub(crate) async fn post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>, Form
     let who = lookup(app, req).await?;
     check_csrf(app, req, who.as_ref(), &form)?;
     Ok((Visit::new(app, req, who, Forms::None), form))
+}
+
+/// A form anyone may post whose page is shown again when it fails (forgot
+/// password, the reset form): as `post`, with an anonymous browser's CSRF
+/// binding kept for the page.
+pub(crate) async fn form_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>, Form)> {
+    let form = read_form(req)?;
+    let who = lookup(app, req).await?;
+    check_csrf(app, req, who.as_ref(), &form)?;
+    Ok((Visit::new(app, req, who, Forms::Browser), form))
 }
 
 /// A member's form; anyone else, once the token checks, goes to log in.

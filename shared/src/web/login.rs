@@ -36,7 +36,18 @@ fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> 
     ctx.insert("next", &f.next);
     ctx.insert("next_encoded", &f.next.map(forms::encode));
     ctx.insert("error", &f.error);
+    ctx.insert("error_field", &error_field(&f));
     visit.render(app, PAGE, status, ctx)
+}
+
+/// The field an error is about, marked `aria-invalid` with the message
+/// beside it; `None` for an error about the whole form.
+fn error_field(f: &Shown<'_>) -> Option<&'static str> {
+    match f.error? {
+        messages::REQUIRED if f.username.is_empty() => Some("username"),
+        messages::REQUIRED | messages::BAD_LOGIN => Some("password"),
+        _ => None,
+    }
 }
 
 fn query_next(req: &Req) -> Option<&str> {
@@ -122,7 +133,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
 
 /// The username's failed-login counter: keyed by an HMAC of the name, so
 /// the throttle table never holds it in clear.
-fn user_counter(app: &App, key: &str) -> String {
+pub(crate) fn user_counter(app: &App, key: &str) -> String {
     format!("user#{}", app.keys.pseudonym(key))
 }
 

@@ -3,11 +3,17 @@
 //! reply. The route table (`routes.rs`) says which handler serves what.
 
 pub(crate) mod account;
+pub(crate) mod delete;
+pub(crate) mod email;
 pub(crate) mod gate;
 pub(crate) mod home;
+mod links;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod password;
+mod reauth;
 pub(crate) mod register;
+pub(crate) mod reset;
 
 use cookie::Cookie;
 

@@ -5,14 +5,14 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
-use super::{audit, new_session, Result};
+use super::{audit, links, new_session, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
 use crate::forms::Form;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::messages::{self, Notice};
-use crate::store::{StoreError, User};
+use crate::store::{MailKind, StoreError, User};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "register.html";
@@ -31,8 +31,21 @@ fn render(app: &App, visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Resu
     ctx.insert("email", f.email);
     ctx.insert("request_id", f.request_id);
     ctx.insert("error", &f.error);
+    ctx.insert("error_field", &error_field(&f));
     ctx.insert("password_min", &app.config.password_min_length);
     visit.render(app, PAGE, status, ctx)
+}
+
+/// The field an error is about, marked `aria-invalid` with the message
+/// beside it (a password-rule message is about the password).
+fn error_field(f: &Shown<'_>) -> Option<&'static str> {
+    Some(match f.error? {
+        messages::REQUIRED if f.username.is_empty() => "username",
+        messages::REQUIRED if f.email.is_empty() => "email",
+        messages::BAD_USERNAME | messages::USERNAME_TAKEN => "username",
+        messages::BAD_EMAIL | messages::EMAIL_TAKEN => "email",
+        _ => "password",
+    })
 }
 
 pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
@@ -140,16 +153,28 @@ enum Created {
 async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
     let key = validate::username_key(f.username);
     let email_key = validate::email_key(f.email);
-    let user = User {
+    let mut user = User {
         key: key.clone(),
         username: f.username.to_string(),
         email: f.email.to_string(),
         password_hash: app.hasher.hash(f.password).await?,
         created_at: app.now(),
         registration_id: f.request_id.map(str::to_string),
+        email_confirmed: false,
+        reset_hash: None,
+        confirm_hash: None,
+        deleting: None,
     };
-    match app.store.create_user(&user, &email_key).await {
-        Ok(()) => Ok(Created::Ok(user)),
+    // The welcome email, with its confirmation link, is written in the
+    // registration's own transaction: no account without its link.
+    let (link, welcome) = links::new_link(app, MailKind::Welcome, Some(&user));
+    user.confirm_hash = Some(link.hash);
+    let extra = app.store.tx().put_mail(&welcome)?;
+    match app.store.create_user(&user, &email_key, extra).await {
+        Ok(()) => {
+            links::count_sent(app, &email_key).await;
+            Ok(Created::Ok(user))
+        }
         Err(StoreError::UsernameTaken) => Ok(match retried(app, &key, &email_key, f).await? {
             Some(existing) => Created::Ok(existing),
             None => Created::Taken(messages::USERNAME_TAKEN),

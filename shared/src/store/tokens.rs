@@ -1,0 +1,235 @@
+//! The tokens table: one-time links and the email each asks for. Every
+//! item inserted is also a request for one message, so the link and the
+//! mail that carries it are one write; the table's stream (NEW_IMAGE)
+//! hands each new item to the mailer. An item holds what the mailer needs
+//! (kind, account, address, the link's nonce) and never a usable token:
+//! the key is SHA-256 of the token and the token is an HMAC of the nonce
+//! (`crypto::LinkToken`).
+
+use std::collections::HashMap;
+
+use super::item::{get_n, get_s, n, s, Item};
+use super::tx::{Cond, Tx};
+use super::usage::Counted;
+use super::users::{flag, user_pk};
+use super::{send, unavailable, Result, Store};
+
+/// What a mail request asks the mailer to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MailKind {
+    /// After registration: welcome, with a confirmation link.
+    Welcome,
+    /// A fresh confirmation link (`/account/email/resend`).
+    Confirm,
+    /// A password-reset link (`/password/forgot`).
+    Reset,
+    /// A notice that the password changed (always sent, no link).
+    PasswordChanged,
+}
+
+impl MailKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Welcome => "welcome",
+            MailKind::Confirm => "confirm",
+            MailKind::Reset => "reset",
+            MailKind::PasswordChanged => "password_changed",
+        }
+    }
+
+    pub(crate) fn parse(v: &str) -> Option<MailKind> {
+        [
+            MailKind::Welcome,
+            MailKind::Confirm,
+            MailKind::Reset,
+            MailKind::PasswordChanged,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == v)
+    }
+
+    /// The key prefix of the item (a link's kind, or a plain notice).
+    fn prefix(self) -> &'static str {
+        match self {
+            MailKind::Welcome | MailKind::Confirm => "CONFIRM#",
+            MailKind::Reset => "RESET#",
+            MailKind::PasswordChanged => "MAIL#",
+        }
+    }
+}
+
+/// The key of a reset link's item.
+pub(crate) fn reset_pk(hash: &str) -> String {
+    format!("RESET#{hash}")
+}
+
+/// The key of a confirmation link's item.
+pub(crate) fn confirm_pk(hash: &str) -> String {
+    format!("CONFIRM#{hash}")
+}
+
+/// One item of the tokens table: a link (or a notice) and its mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MailItem {
+    /// `RESET#<hash>`, `CONFIRM#<hash>` or `MAIL#<id>`.
+    pub(crate) pk: String,
+    pub(crate) kind: MailKind,
+    /// The account; absent for a reset asked for an unknown address (the
+    /// mailer drops it: nothing is ever sent to an address without one).
+    pub(crate) user_key: Option<String>,
+    /// The address the mail goes to (the account's, when there is one).
+    pub(crate) to: Option<String>,
+    /// Turns into the link's token with the mail key (links only).
+    pub(crate) nonce: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+}
+
+impl MailItem {
+    /// A request for `kind`, keyed by the link's hash or a notice's id.
+    pub(crate) fn new(kind: MailKind, id: &str, created_at: i64, expires_at: i64) -> MailItem {
+        MailItem {
+            pk: format!("{}{id}", kind.prefix()),
+            kind,
+            user_key: None,
+            to: None,
+            nonce: None,
+            created_at,
+            expires_at,
+        }
+    }
+
+    /// The link's hash (the key without its prefix).
+    pub(crate) fn hash(&self) -> &str {
+        self.pk.split_once('#').map(|(_, h)| h).unwrap_or_default()
+    }
+
+    pub(crate) fn to_item(&self) -> Item {
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(&self.pk)),
+            ("mail_kind".to_string(), s(self.kind.as_str())),
+            ("created_at".to_string(), n(self.created_at)),
+            ("expires_at".to_string(), n(self.expires_at)),
+        ]);
+        for (k, v) in [
+            ("user_key", &self.user_key),
+            ("to", &self.to),
+            ("nonce", &self.nonce),
+        ] {
+            if let Some(v) = v {
+                item.insert(k.to_string(), s(v));
+            }
+        }
+        item
+    }
+
+    /// An item as stored (or as a stream record's new image); `None` when
+    /// it is not a mail request.
+    pub(crate) fn from_item(item: &Item) -> Option<MailItem> {
+        Some(MailItem {
+            pk: get_s(item, "pk").ok()?,
+            kind: MailKind::parse(&get_s(item, "mail_kind").ok()?)?,
+            user_key: get_s(item, "user_key").ok(),
+            to: get_s(item, "to").ok(),
+            nonce: get_s(item, "nonce").ok(),
+            created_at: get_n(item, "created_at").ok()?,
+            expires_at: get_n(item, "expires_at").ok()?,
+        })
+    }
+}
+
+/// What the mailer reads of an account: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recipient {
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) email_confirmed: bool,
+    pub(crate) reset_hash: Option<String>,
+    pub(crate) confirm_hash: Option<String>,
+}
+
+/// The attributes the mailer may read (its IAM grant names the same).
+pub(crate) const RECIPIENT_ATTRIBUTES: &str =
+    "pk, username, email, email_confirmed, reset_hash, confirm_hash";
+
+fn key(pk: &str) -> Item {
+    HashMap::from([("pk".to_string(), s(pk))])
+}
+
+impl Store {
+    /// A link's item, strongly consistent.
+    pub(crate) async fn get_token(&self, pk: &str) -> Result<Option<MailItem>> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.tokens)
+            .set_key(Some(key(pk)))
+            .consistent_read(true);
+        let out = send!(self, Read, request).map_err(unavailable)?;
+        Ok(out.item().and_then(MailItem::from_item))
+    }
+
+    /// The account a mail goes to, without its password hash.
+    pub(crate) async fn get_recipient(&self, user_key: &str) -> Result<Option<Recipient>> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.users)
+            .key("pk", s(user_pk(user_key)))
+            .projection_expression(RECIPIENT_ATTRIBUTES)
+            .consistent_read(true);
+        let out = send!(self, Read, request).map_err(unavailable)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        Ok(Some(Recipient {
+            username: get_s(item, "username")?,
+            email: get_s(item, "email")?,
+            email_confirmed: flag(item, "email_confirmed"),
+            reset_hash: get_s(item, "reset_hash").ok(),
+            confirm_hash: get_s(item, "confirm_hash").ok(),
+        }))
+    }
+
+    /// Whether the account's address is confirmed (`None`: no account),
+    /// reading that attribute only (the home function may read no more).
+    pub(crate) async fn email_confirmed(&self, user_key: &str) -> Result<Option<bool>> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.users)
+            .key("pk", s(user_pk(user_key)))
+            .projection_expression("pk, email_confirmed")
+            .consistent_read(true);
+        let out = send!(self, Read, request).map_err(unavailable)?;
+        Ok(out.item().map(|i| flag(i, "email_confirmed")))
+    }
+}
+
+impl Tx<'_> {
+    /// Writes a link or notice, and so asks the mailer to send it.
+    pub(crate) fn put_mail(self, mail: &MailItem) -> Result<Self> {
+        let tokens = self.store.tokens.clone();
+        self.put(&tokens, mail.to_item(), None)
+    }
+
+    /// Uses up a link: its item goes, only if it is there and unexpired.
+    pub(crate) fn use_token(self, pk: &str, now: i64) -> Result<Self> {
+        let tokens = self.store.tokens.clone();
+        let cond = Cond {
+            expr: "attribute_exists(pk) AND expires_at > :now",
+            values: vec![(":now", n(now))],
+        };
+        self.delete(&tokens, key(pk), Some(cond))
+    }
+
+    /// Deletes a link's item if there is one (a replaced or dead link).
+    pub(crate) fn delete_token(self, pk: &str) -> Result<Self> {
+        let tokens = self.store.tokens.clone();
+        self.delete(&tokens, key(pk), None)
+    }
+}
+
+/// The item of a link that is not there: what a request deletes when there
+/// is no earlier link to replace, so it costs what a replacement does.
+pub(crate) const NO_LINK: &str = "NONE#";

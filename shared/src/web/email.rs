@@ -1,0 +1,83 @@
+//! Confirming the address: GET `/email/verify?token=…` (the link from the
+//! welcome or resend email, used up in one transaction with the account's
+//! flag) and POST `/account/email/resend` (a fresh link, replacing the
+//! earlier one, within the mail caps).
+
+use super::gate::{self, Admission};
+use super::{audit, links, Result};
+use crate::app::App;
+use crate::crypto::{self, token_hash};
+use crate::error::{AppError, LinkKind};
+use crate::gateway::reply::Reply;
+use crate::gateway::request::Req;
+use crate::messages::Notice;
+use crate::store::{confirm_pk, LinkField, MailKind, StoreError, NO_LINK};
+use crate::validate;
+
+fn bad_link(malformed: bool) -> AppError {
+    AppError::BadLink {
+        kind: LinkKind::Confirm,
+        malformed,
+    }
+}
+
+pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
+    let visit = gate::anyone(app, req).await?;
+    let token = req.query.get("token").map(String::as_str).unwrap_or("");
+    if !crypto::is_link_token(token) {
+        return Err(bad_link(true));
+    }
+    let now = app.now();
+    let hash = token_hash(token);
+    let pk = confirm_pk(&hash);
+    let item = app.store.get_token(&pk).await?;
+    let Some(item) = item.filter(|i| {
+        matches!(i.kind, MailKind::Welcome | MailKind::Confirm) && i.expires_at > now
+    }) else {
+        return Err(bad_link(false));
+    };
+    let Some(user_key) = item.user_key else {
+        return Err(bad_link(false));
+    };
+    let tx = app
+        .store
+        .tx()
+        .use_confirm(&user_key, &hash)?
+        .use_token(&pk, now)?;
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::Refused(_)) => return Err(bad_link(false)),
+        Err(e) => return Err(e.into()),
+    }
+    audit(app, req, "email_confirmed", &user_key);
+    let to = if visit.who.is_some() { "/account" } else { "/login" };
+    Ok(Reply::redirect(to).cookie(visit.flash(app, Notice::EmailConfirmed)))
+}
+
+pub(crate) async fn resend(app: &App, req: &Req) -> Result<Reply> {
+    let (visit, _form) = match gate::member_post(app, req, "/account").await? {
+        Admission::Admitted(checked) => checked,
+        Admission::Answered(reply) => return Ok(reply),
+    };
+    let Some(user) = app.store.get_user(&visit.who.user_key).await? else {
+        return Err(AppError::Conflict("account gone".into()));
+    };
+    if user.email_confirmed {
+        return Ok(Reply::redirect("/account").cookie(visit.flash(app, Notice::AlreadyConfirmed)));
+    }
+    if links::within_caps(app, req, &validate::email_key(&user.email)).await? {
+        let (link, item) = links::new_link(app, MailKind::Confirm, Some(&user));
+        let old = user.confirm_hash.as_deref().map(confirm_pk);
+        let tx = app
+            .store
+            .tx()
+            .put_mail(&item)?
+            .set_link(&user.key, LinkField::Confirm, &link.hash, app.now())?
+            .delete_token(old.as_deref().unwrap_or(NO_LINK))?;
+        tx.commit().await?;
+        audit(app, req, "confirm_resend", &user.key);
+    } else {
+        audit(app, req, "confirm_resend_capped", &user.key);
+    }
+    Ok(Reply::redirect("/account").cookie(visit.flash(app, Notice::ConfirmSent)))
+}

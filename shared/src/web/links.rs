@@ -1,0 +1,82 @@
+//! The mail a page asks for: one-time links and notices as items of the
+//! tokens table (each is a request to the mailer), and the caps that keep
+//! the site from being a mail cannon: `MAIL_IP_LIMIT` reset and
+//! confirmation requests per source IP per hour, and 3 such emails per
+//! address per hour, the welcome email included.
+
+use crate::app::App;
+use crate::crypto::{self, LinkToken};
+use crate::gateway::request::Req;
+use crate::store::{MailItem, MailKind, User};
+
+use super::Result;
+
+/// The per-address counter: an HMAC of the case-folded address, so the
+/// throttle table never holds the address.
+pub(crate) fn address_counter(app: &App, email_key: &str) -> String {
+    format!("mail#{}", app.keys.pseudonym(&format!("email:{email_key}")))
+}
+
+/// Counts a reset or confirmation request against the source IP and the
+/// address; `false` when either is over its hourly cap (then the request
+/// gets its usual answer, and nothing is written or sent). An IP over its
+/// cap does not count against the address.
+pub(crate) async fn within_caps(app: &App, req: &Req, email_key: &str) -> Result<bool> {
+    let now = app.now();
+    let mail = &app.config.mail;
+    let ip = app
+        .store
+        .add_failure(&format!("mailip#{}", req.source_ip), now, mail.window_secs)
+        .await?;
+    if ip > mail.per_ip {
+        return Ok(false);
+    }
+    let sent = app
+        .store
+        .add_failure(&address_counter(app, email_key), now, mail.window_secs)
+        .await?;
+    Ok(sent <= mail.per_address)
+}
+
+/// Counts a mail that is sent whatever the caps say (the welcome email)
+/// against its address. Best effort: a failure is logged, never the page's.
+pub(crate) async fn count_sent(app: &App, email_key: &str) {
+    let now = app.now();
+    let window = app.config.mail.window_secs;
+    let counter = address_counter(app, email_key);
+    if let Err(e) = app.store.add_failure(&counter, now, window).await {
+        tracing::warn!(error = %e, "welcome email not counted against its address");
+    }
+}
+
+/// A fresh link of `kind` for `user` (or, for an unknown address, for
+/// nobody), and the item that stores it and asks for its email.
+pub(crate) fn new_link(app: &App, kind: MailKind, user: Option<&User>) -> (LinkToken, MailItem) {
+    let link = LinkToken::new(&app.keys);
+    let now = app.now();
+    let lifetime = match kind {
+        MailKind::Reset => app.config.mail.reset_secs,
+        _ => app.config.mail.confirm_secs,
+    };
+    let mut item = MailItem::new(kind, &link.hash, now, now + lifetime);
+    item.nonce = Some(link.nonce.clone());
+    if let Some(u) = user {
+        item.user_key = Some(u.key.clone());
+        item.to = Some(u.email.clone());
+    }
+    (link, item)
+}
+
+/// The notice that a password changed (always sent; no link).
+pub(crate) fn password_changed(app: &App, user_key: &str, email: &str) -> MailItem {
+    let now = app.now();
+    let mut item = MailItem::new(
+        MailKind::PasswordChanged,
+        &crypto::random_b64(16),
+        now,
+        now + 24 * 60 * 60,
+    );
+    item.user_key = Some(user_key.to_string());
+    item.to = Some(email.to_string());
+    item
+}

@@ -1,0 +1,63 @@
+//! "Confirm it's you": the current password, asked again before a
+//! password change or a deletion, and throttled exactly like a login: the
+//! attempt first counts against the username's failed-login counter (the
+//! one `/login` uses, so guesses here and there share the limit of 5 per
+//! 15 minutes), and a wrong password also counts against the source IP.
+
+use super::login::user_counter;
+use super::{audit, Result};
+use crate::app::App;
+use crate::gateway::request::Req;
+use crate::store::{Session, User};
+
+/// What checking the current password came to.
+pub(crate) enum Reauth {
+    /// Right: the account as stored.
+    Confirmed(User),
+    /// Wrong (counted).
+    Wrong,
+    /// The username's limit is reached: not checked at all (no Argon2).
+    TooMany,
+    /// The account is gone (deleted meanwhile).
+    Gone,
+}
+
+/// Checks `password` against the signed-in account. `action` names the
+/// audit events (`<action>_failure`, `<action>_locked`).
+pub(crate) async fn check(
+    app: &App,
+    req: &Req,
+    who: &Session,
+    password: &str,
+    action: &str,
+) -> Result<Reauth> {
+    let now = app.now();
+    let limits = app.config.login;
+    let counter = user_counter(app, &who.user_key);
+    let attempts = app
+        .store
+        .add_failure(&counter, now, limits.window_secs)
+        .await?;
+    if attempts > limits.per_user {
+        audit(app, req, &format!("{action}_locked"), &who.user_key);
+        return Ok(Reauth::TooMany);
+    }
+    let Some(user) = app.store.get_user(&who.user_key).await? else {
+        return Ok(Reauth::Gone);
+    };
+    if app.hasher.verify(Some(&user.password_hash), password).await {
+        return Ok(Reauth::Confirmed(user));
+    }
+    let ip_counter = format!("ip#{}", req.source_ip);
+    app.store
+        .add_failure(&ip_counter, now, limits.window_secs)
+        .await?;
+    audit(app, req, &format!("{action}_failure"), &who.user_key);
+    Ok(Reauth::Wrong)
+}
+
+/// The counter a confirmed password resets, in the transaction that acts
+/// on it (as a successful login resets it).
+pub(crate) fn counter(app: &App, who: &Session) -> String {
+    user_counter(app, &who.user_key)
+}
