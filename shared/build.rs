@@ -45,6 +45,7 @@ fn minify_templates() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir("templates")
         .expect("read templates")
         .map(|entry| entry.expect("template entry").path())
+        .filter(|p| p.is_file())
         .collect();
     paths.sort();
     // The list views.rs embeds: every page, so adding one is adding its file.
@@ -84,4 +85,37 @@ fn minify_templates() {
         format!("const TEMPLATES: [(&str, &str); {count}] = [\n{list}];\n"),
     )
     .expect("write the template list");
+    mail_templates(&out);
+}
+
+/// The mail templates (`templates/mail/*.txt` and `*.html`), as they are:
+/// plain text keeps its line breaks. Listed by name (`mail/<file>`).
+fn mail_templates(out: &std::path::Path) {
+    let dir = std::path::Path::new("templates/mail");
+    println!("cargo:rerun-if-changed=templates/mail");
+    std::fs::create_dir_all(out.join("mail")).expect("create OUT_DIR/templates/mail");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read templates/mail")
+        .map(|entry| entry.expect("mail template entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    let mut list = String::new();
+    for path in &paths {
+        let name = path.file_name().unwrap().to_str().expect("a UTF-8 name");
+        std::fs::copy(path, out.join("mail").join(name)).expect("copy a mail template");
+        writeln!(
+            list,
+            "    (\"mail/{name}\", include_str!(concat!(env!(\"OUT_DIR\"), \"/templates/mail/{name}\"))),"
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        out.join("mail_list.rs"),
+        format!(
+            "const MAIL_TEMPLATES: [(&str, &str); {}] = [\n{list}];\n",
+            paths.len()
+        ),
+    )
+    .expect("write the mail template list");
 }

@@ -32,3 +32,18 @@ pub async fn run(function: Function) -> Result<(), Error> {
     }))
     .await
 }
+
+/// The mailer's entry: DynamoDB stream events in, partial batch failures
+/// out (`mail::Mailer::handle_json`).
+pub async fn run_mailer() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let mailer = Arc::new(crate::mail::Mailer::from_env().map_err(|e| {
+        tracing::error!(error = %e, "refusing to start");
+        e
+    })?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let mailer = Arc::clone(&mailer);
+        async move { Ok::<_, std::convert::Infallible>(mailer.handle_json(event.payload).await) }
+    }))
+    .await
+}

@@ -1,5 +1,7 @@
-//! The SDK client: built straight from the Lambda environment, with an
-//! HTTPS client that trusts only the Amazon roots.
+//! The SDK clients' common parts: built straight from the Lambda
+//! environment, with an HTTPS client that trusts only the Amazon roots.
+//! The DynamoDB client is here; the mailer's SES client (`mail/send.rs`)
+//! is built from the same parts.
 
 use aws_sdk_dynamodb::Client;
 
@@ -11,52 +13,63 @@ use crate::config::Config;
 /// sets. Timeouts and retries are sized so a throttled or unreachable
 /// DynamoDB ends in a 503 page well inside the function timeout.
 pub(crate) fn client(config: &Config) -> Client {
-    use aws_sdk_dynamodb::config::retry::RetryConfig;
-    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    use std::time::Duration;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 
     let mut builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .http_client(http_client())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(500)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        );
+        .retry_config(retry())
+        .timeout_config(timeouts());
     if let Some(endpoint) = &config.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        // Lambda's execution role, as Lambda hands it to the process.
-        (Some(id), Some(secret)) => {
-            builder = builder.credentials_provider(Credentials::new(
-                id,
-                secret,
-                var("AWS_SESSION_TOKEN"),
-                None,
-                "environment",
-            ));
-        }
-        // A local endpoint (Dynoxide) accepts any credentials.
-        _ if config.dynamodb_endpoint.is_some() => {
-            builder = builder
-                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
-        }
-        // No credentials: every call fails, and each request gets the 503 page.
-        _ => tracing::error!("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set"),
+    if let Some(c) = credentials(config.dynamodb_endpoint.is_some()) {
+        builder = builder.credentials_provider(c);
     }
     Client::from_conf(builder.build())
+}
+
+/// At most 3 attempts, backing off from 50 to 500 ms: a failing service
+/// ends in a rendered 503 page (or a retried mail) well inside the timeout.
+pub(crate) fn retry() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+    use std::time::Duration;
+    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(500))
+}
+
+/// 1 s to connect, 2 s per attempt, 5 s per operation.
+pub(crate) fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// The credentials Lambda hands the process (its execution role), or, for
+/// a local endpoint (Dynoxide, the SES stub), any. `None` (logged): every
+/// call fails, and each request gets the 503 page.
+pub(crate) fn credentials(local: bool) -> Option<aws_sdk_dynamodb::config::Credentials> {
+    use aws_sdk_dynamodb::config::Credentials;
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Some(Credentials::new(
+            id,
+            secret,
+            var("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        )),
+        _ if local => Some(Credentials::new("local", "local", None, None, "local")),
+        _ => {
+            tracing::error!("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set");
+            None
+        }
+    }
 }
 
 /// The Amazon Trust Services roots that DynamoDB's certificates chain to.
@@ -67,7 +80,7 @@ const AMAZON_ROOTS: &str = include_str!("../../certs/amazon-trust-services.pem")
 /// (about 4 ms, most of this service's init) nor starts aws-lc.
 /// `DYNAMODB_TRUST_SYSTEM_ROOTS=1` trusts the system's roots instead, for an
 /// endpoint behind another CA.
-fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+pub(crate) fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::{tls, Builder};
     let trust = if std::env::var("DYNAMODB_TRUST_SYSTEM_ROOTS").is_ok_and(|v| v == "1") {
         tls::TrustStore::default()

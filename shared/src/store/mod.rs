@@ -33,16 +33,15 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::Config;
 
-pub(crate) use client::client;
+pub(crate) use client::{client, credentials, http_client, retry, timeouts};
 pub(crate) use sessions::Session;
 pub(crate) use tokens::{
     confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK,
 };
-pub(crate) use tx::Tx;
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};
-pub(crate) use users::{LinkField, User, DELETING_HOLD_SECS};
+pub(crate) use users::{LinkField, User};
 
 use usage::Counted;
 

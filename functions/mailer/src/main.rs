@@ -1,0 +1,6 @@
+//! The `mailer` Lambda function (DynamoDB stream -> SES): all logic is in `shared`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::lambda::run_mailer().await
+}

@@ -1,0 +1,159 @@
+//! The mailer: a Lambda function fed by the tokens table's stream (not an
+//! HTTP route). Each new item is a request for one email; the mailer reads
+//! the account it is for, checks that the link is still the account's
+//! newest and the address still its own, recovers the link's token from
+//! the stored nonce with the mail key, builds the message once
+//! (`message.rs`) and sends it (`send.rs`). A request for an address
+//! without an account, for a deleted account or a replaced link is dropped
+//! without sending. A failure to send is reported back to Lambda as a
+//! partial batch failure, so that Lambda retries from that record (and,
+//! after its retries, hands it to the dead-letter queue).
+
+mod event;
+mod message;
+mod send;
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::crypto::{Keys, LinkToken};
+use crate::store::{self, MailItem, MailKind, Recipient, Store};
+use crate::validate;
+
+pub use event::{BatchResponse, ItemFailure};
+
+pub struct Mailer {
+    config: Config,
+    store: Store,
+    keys: Keys,
+    templates: tera::Tera,
+    sender: send::Sender,
+    clock: Arc<dyn Clock>,
+    site_url: String,
+}
+
+/// What became of one mail request.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Dropped(&'static str),
+}
+
+impl Mailer {
+    /// Built once per cold start: the clients, keys and parsed templates.
+    pub fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, crate::InitError> {
+        let site_url = match (&config.mail.site_url, &config.mail.outbox) {
+            (Some(u), _) => u.clone(),
+            (None, Some(_)) => "http://127.0.0.1:9000".into(),
+            (None, None) => return Err(ConfigError::Missing("SITE_URL").into()),
+        };
+        Ok(Mailer {
+            store: Store::new(store::client(&config), &config),
+            keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
+            templates: message::templates()?,
+            sender: send::Sender::new(&config),
+            clock,
+            site_url,
+            config,
+        })
+    }
+
+    pub(crate) fn from_env() -> Result<Self, crate::InitError> {
+        Self::new(Config::from_env()?, Arc::new(SystemClock))
+    }
+
+    /// Handles one stream event; never fails as a whole. Records are taken
+    /// in order and the first that cannot be sent now is reported, with
+    /// nothing after it attempted: Lambda retries a stream from the first
+    /// failure, so what follows will come again.
+    pub async fn handle_json(&self, json: serde_json::Value) -> BatchResponse {
+        let Ok(event) = serde_json::from_value::<event::StreamEvent>(json) else {
+            tracing::warn!("not a DynamoDB stream event");
+            return BatchResponse::default();
+        };
+        for record in &event.records {
+            let item = record
+                .dynamodb
+                .new_image
+                .as_ref()
+                .and_then(|img| MailItem::from_item(&event::image(img)));
+            let (true, Some(item)) = (record.event_name == "INSERT", item) else {
+                continue;
+            };
+            match self.deliver(&item).await {
+                Ok(outcome) => self.log(&item, &outcome),
+                Err(e) => {
+                    tracing::error!(error = %e, kind = item.kind.as_str(), "mail not sent: will be retried");
+                    return BatchResponse {
+                        batch_item_failures: vec![ItemFailure {
+                            item_identifier: record.dynamodb.sequence_number.clone(),
+                        }],
+                    };
+                }
+            }
+        }
+        BatchResponse::default()
+    }
+
+    fn log(&self, item: &MailItem, outcome: &Outcome) {
+        let user = item.user_key.as_deref().map(|k| self.keys.pseudonym(k));
+        let (event, why) = match outcome {
+            Outcome::Sent => ("mail_sent", ""),
+            Outcome::Dropped(why) => ("mail_dropped", *why),
+        };
+        tracing::info!(target: "audit", event, kind = item.kind.as_str(), user = user.unwrap_or_default(), why, "audit");
+    }
+
+    async fn deliver(&self, item: &MailItem) -> Result<Outcome, String> {
+        if item.expires_at <= self.clock.now() {
+            return Ok(Outcome::Dropped("expired"));
+        }
+        let Some(user_key) = &item.user_key else {
+            return Ok(Outcome::Dropped("no account has this address"));
+        };
+        let found = self.store.get_recipient(user_key).await;
+        let Some(r) = found.map_err(|e| e.to_string())? else {
+            return Ok(Outcome::Dropped("account gone"));
+        };
+        let same = |to: &str| validate::email_key(to) == validate::email_key(&r.email);
+        if !item.to.as_deref().is_none_or(same) {
+            return Ok(Outcome::Dropped("address changed"));
+        }
+        let link = match self.link(item, &r) {
+            Ok(link) => link,
+            Err(why) => return Ok(Outcome::Dropped(why)),
+        };
+        let letter = message::Letter {
+            kind: item.kind,
+            username: &r.username,
+            to: &r.email,
+            link: link.as_deref(),
+        };
+        let site = &self.config.site_name;
+        let from = &self.config.mail.from;
+        let (bytes, id) = message::build(&self.templates, site, &self.site_url, from, &letter)?;
+        self.sender.send(&r.email, item.kind.as_str(), bytes).await?;
+        if let (send::Sender::Outbox(dir), Some(link)) = (&self.sender, &link) {
+            println!("mail: {} for {} in {}: {link}", item.kind.as_str(), r.email, dir.display());
+        }
+        tracing::debug!(message_id = %id, "mail sent");
+        Ok(Outcome::Sent)
+    }
+
+    /// The absolute link a message carries, if its kind has one and it is
+    /// still the account's newest.
+    fn link(&self, item: &MailItem, r: &Recipient) -> Result<Option<String>, &'static str> {
+        let (current, path) = match item.kind {
+            MailKind::PasswordChanged => return Ok(None),
+            MailKind::Reset => (&r.reset_hash, "/password/reset"),
+            MailKind::Welcome | MailKind::Confirm => (&r.confirm_hash, "/email/verify"),
+        };
+        if current.as_deref() != Some(item.hash()) {
+            return Err("link replaced or used");
+        }
+        let nonce = item.nonce.as_deref().ok_or("no nonce")?;
+        let token = LinkToken::recover(&self.keys, nonce, item.hash()).ok_or("key mismatch")?;
+        Ok(Some(format!("{}{path}?token={token}", self.site_url)))
+    }
+}

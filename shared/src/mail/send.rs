@@ -1,0 +1,86 @@
+//! Where a built message goes: SES v2 (`SendEmail` with the raw bytes) on
+//! AWS, or, with `MAIL_OUTBOX` set, one `.eml` file in that folder (the
+//! local site: nothing leaves the machine).
+
+use std::path::PathBuf;
+
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+
+use crate::config::Config;
+use crate::crypto::random_b64;
+use crate::store;
+
+pub(crate) enum Sender {
+    Ses { client: aws_sdk_sesv2::Client, from: String },
+    Outbox(PathBuf),
+}
+
+impl Sender {
+    pub(crate) fn new(config: &Config) -> Sender {
+        if let Some(dir) = &config.mail.outbox {
+            return Sender::Outbox(dir.clone());
+        }
+        Sender::Ses {
+            client: ses_client(config),
+            from: config.mail.from.clone(),
+        }
+    }
+
+    /// Sends (or files) one message; an error means "try again later".
+    pub(crate) async fn send(&self, to: &str, kind: &str, bytes: Vec<u8>) -> Result<(), String> {
+        match self {
+            Sender::Ses { client, from } => {
+                let raw = RawMessage::builder()
+                    .data(Blob::new(bytes))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                client
+                    .send_email()
+                    .from_email_address(from)
+                    .destination(Destination::builder().to_addresses(to).build())
+                    .content(EmailContent::builder().raw(raw).build())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string())
+            }
+            Sender::Outbox(dir) => write_eml(dir, kind, &bytes),
+        }
+    }
+}
+
+/// The SES client, from the same parts as the DynamoDB client (region and
+/// credentials from Lambda's environment, rustls on ring trusting the
+/// Amazon roots, the same retries and timeouts).
+fn ses_client(config: &Config) -> aws_sdk_sesv2::Client {
+    use aws_sdk_sesv2::config::{BehaviorVersion, Region};
+    let endpoint = config.mail.ses_endpoint.as_deref();
+    let mut b = aws_sdk_sesv2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .http_client(store::http_client())
+        .retry_config(store::retry())
+        .timeout_config(store::timeouts());
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    if let Some(c) = store::credentials(endpoint.is_some()) {
+        b = b.credentials_provider(c);
+    }
+    aws_sdk_sesv2::Client::from_conf(b.build())
+}
+
+/// Writes the message whole (a temporary name, then a rename), so a reader
+/// never sees half a file.
+fn write_eml(dir: &std::path::Path, kind: &str, bytes: &[u8]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let name = format!("{millis}-{kind}-{}.eml", random_b64(6));
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join(&name)).map_err(|e| format!("{name}: {e}"))
+}
