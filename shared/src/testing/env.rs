@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::streams::{deliver, Retry, StreamPoller};
 use super::{create_tables, Browser, ManualClock};
 use crate::app::App;
 use crate::config::Config;
@@ -15,6 +16,8 @@ pub const PASSWORD: &str = "correct-horse-battery-9";
 /// A running Dynoxide: its endpoint, and what stops it.
 pub struct LocalDynamo {
     pub endpoint: String,
+    /// The database itself (it clones freely), for reading its streams.
+    pub db: dynoxide::Database,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
@@ -35,6 +38,7 @@ pub fn serve_dynamodb(
         .map(|a| format!("http://{a}"))
         .unwrap_or_default();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = db.clone();
     let server = tokio::spawn(async move {
         dynoxide::server::serve_with_shutdown(listener, db, async {
             let _ = rx.await;
@@ -44,6 +48,7 @@ pub fn serve_dynamodb(
     });
     Ok(LocalDynamo {
         endpoint,
+        db: handle,
         stop: Some(tx),
         server: Some(server),
     })
@@ -75,7 +80,20 @@ pub struct Env {
     pub clock: Arc<ManualClock>,
     pub endpoint: String,
     dynamo: Option<LocalDynamo>,
+    /// The mail path (`start_mail`): the stream, the mailer, the outbox.
+    mail: Option<MailRig>,
 }
+
+/// The mailer in process, fed from the tokens table's stream as Lambda
+/// would feed it.
+struct MailRig {
+    mailer: crate::mail::Mailer,
+    poller: std::sync::Mutex<StreamPoller>,
+    outbox: Option<std::path::PathBuf>,
+}
+
+/// The address links are built from in the tests.
+pub const SITE_URL: &str = "https://blog.example.com";
 
 impl Env {
     pub async fn start() -> Env {
@@ -90,6 +108,80 @@ impl Env {
             dynamo: Some(dynamo),
             ..env
         }
+    }
+
+    /// An env with the mail path: the tokens table's stream feeds an
+    /// in-process mailer (`pump_mail`), which writes `.eml` files into a
+    /// fresh outbox, or, when `vars` set `SES_ENDPOINT`, sends through SES
+    /// there. Links are built from `SITE_URL`.
+    pub async fn start_mail(vars: &[(&str, &str)]) -> Env {
+        let outbox = std::env::temp_dir().join(format!(
+            "login-outbox-{}-{}",
+            std::process::id(),
+            crate::crypto::random_b64(6)
+        ));
+        let outbox_text = outbox.to_string_lossy().to_string();
+        let mut all: Vec<(&str, &str)> = vec![("SITE_URL", SITE_URL)];
+        let ses = vars.iter().any(|(k, _)| *k == "SES_ENDPOINT");
+        if !ses {
+            all.push(("MAIL_OUTBOX", &outbox_text));
+        }
+        all.extend_from_slice(vars);
+        let env = Self::start_with(&all).await;
+        let mailer = crate::mail::Mailer::new(env.app.config().clone(), env.clock.clone())
+            .expect("mailer");
+        let db = env.dynamo.as_ref().expect("dynamo").db.clone();
+        let table = env.app.config().tokens_table.clone();
+        let poller = StreamPoller::new(db, &table).expect("the tokens table's stream");
+        Env {
+            mail: Some(MailRig {
+                mailer,
+                poller: std::sync::Mutex::new(poller),
+                outbox: (!ses).then_some(outbox),
+            }),
+            ..env
+        }
+    }
+
+    /// Runs the mail path once: the stream's new records to the mailer,
+    /// each failure retried twice (10 ms, 20 ms), as Lambda would. Returns
+    /// the dead letters (records given up on).
+    pub async fn pump_mail(&self) -> Vec<serde_json::Value> {
+        let rig = self.mail.as_ref().expect("Env::start_mail");
+        let records = rig
+            .poller
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .poll()
+            .expect("stream");
+        let retry = Retry {
+            retries: 2,
+            backoff: std::time::Duration::from_millis(10),
+        };
+        deliver(records, 10, retry, |event| async move {
+            Ok(rig.mailer.handle_json(event).await)
+        })
+        .await
+    }
+
+    /// The messages in the outbox, oldest first: (file name, bytes).
+    pub fn outbox(&self) -> Vec<(String, Vec<u8>)> {
+        let Some(dir) = self.mail.as_ref().and_then(|m| m.outbox.as_ref()) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .filter_map(|e| {
+                        let bytes = std::fs::read(e.path()).ok()?;
+                        Some((e.file_name().to_string_lossy().to_string(), bytes))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
     }
 
     /// An app pointed at `endpoint`, with no server of its own.
@@ -110,6 +202,7 @@ impl Env {
             clock,
             endpoint: endpoint.to_string(),
             dynamo: None,
+            mail: None,
         }
     }
 
@@ -122,5 +215,13 @@ impl Env {
 
     pub fn browser(&self) -> Browser {
         Browser::new(self.app.clone(), true)
+    }
+}
+
+impl Drop for MailRig {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.outbox {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

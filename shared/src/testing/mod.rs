@@ -8,12 +8,14 @@
 mod browser;
 mod env;
 pub mod runtime_api;
+pub mod ses_stub;
+pub mod streams;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 pub use browser::{event, host, Browser, Page};
-pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, START};
+pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
 
 use crate::app::App;
 use crate::clock::Clock;
@@ -55,7 +57,7 @@ pub fn app_with_sdk(
     app
 }
 
-/// Creates the three tables, with the same keys and TTL as template.yaml,
+/// Creates the tables, with the same keys, TTL and stream as template.yaml,
 /// where the app's DynamoDB lacks them.
 pub async fn create_tables(app: &App) -> Result<(), String> {
     app.store.create_tables().await.map_err(|e| e.to_string())
@@ -96,6 +98,26 @@ impl Layout {
 
 /// Looks inside the app, for tests and the bench.
 impl App {
+    /// The table whose stream feeds the mailer.
+    pub fn stream_table(&self) -> String {
+        self.store.stream_table().to_string()
+    }
+
+    /// Whether the account `key` has confirmed its address (`None`: no
+    /// such account), and whether a deletion has begun.
+    pub async fn account_flags(&self, key: &str) -> Option<(bool, bool)> {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers")?;
+        Some((user.email_confirmed, user.deleting.is_some()))
+    }
+
+    /// Marks the account as being deleted, as a deletion's first step does.
+    pub async fn begin_deletion(&self, key: &str) {
+        self.store
+            .mark_deleting(key, self.now())
+            .await
+            .expect("DynamoDB answers");
+    }
+
     /// DynamoDB calls and units since the last look.
     pub fn usage(&self) -> UsageCount {
         self.store.usage.take()
@@ -126,10 +148,14 @@ impl App {
             password_hash: password_hash.into(),
             created_at: self.now(),
             registration_id: None,
+            email_confirmed: false,
+            reset_hash: None,
+            confirm_hash: None,
+            deleting: None,
         };
         let email_key = email.to_lowercase();
         self.store
-            .create_user(&user, &email_key)
+            .create_user(&user, &email_key, self.store.tx())
             .await
             .expect("account stored");
     }
