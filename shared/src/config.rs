@@ -157,7 +157,11 @@ impl Config {
 }
 
 fn mail_config(get: &impl Fn(&str) -> Option<String>) -> Result<MailConfig, ConfigError> {
-    let opt = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let opt = |k: &str| {
+        get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let from = opt("MAIL_FROM").unwrap_or_else(|| "no-reply@localhost".into());
     if from.matches('@').count() != 1 || from.contains(['<', '>', ' ']) {
         return Err(ConfigError::Invalid {

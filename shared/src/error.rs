@@ -84,7 +84,9 @@ impl AppError {
             AppError::CrossSite | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::BadLink { malformed: true, .. } => StatusCode::BAD_REQUEST,
+            AppError::BadLink {
+                malformed: true, ..
+            } => StatusCode::BAD_REQUEST,
             AppError::BadLink { .. } => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -20,8 +20,12 @@ pub(crate) const INCORRECT_PASSWORD: &str = "Incorrect password.";
 /// `Clear-Site-Data`) is decided by its kind, never by its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Notice {
-    Registered { username: String },
-    WelcomeBack { username: String },
+    Registered {
+        username: String,
+    },
+    WelcomeBack {
+        username: String,
+    },
     LoggedOut,
     LogInFirst,
     SessionEnded,

@@ -80,9 +80,9 @@ impl LinkToken {
     /// The token of a stored `nonce` whose hash is `hash`, under the current
     /// mail key or the previous one; `None` when neither matches.
     pub(crate) fn recover(keys: &Keys, nonce: &str, hash: &str) -> Option<String> {
-        keys.mail.candidates(nonce.as_bytes()).find(|token| {
-            bool::from(token_hash(token).as_bytes().ct_eq(hash.as_bytes()))
-        })
+        keys.mail
+            .candidates(nonce.as_bytes())
+            .find(|token| bool::from(token_hash(token).as_bytes().ct_eq(hash.as_bytes())))
     }
 }
 

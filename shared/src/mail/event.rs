@@ -74,7 +74,10 @@ mod tests {
         }]}))
         .unwrap();
         let r = &ev.records[0];
-        assert_eq!((r.event_name.as_str(), r.dynamodb.sequence_number.as_str()), ("INSERT", "42"));
+        assert_eq!(
+            (r.event_name.as_str(), r.dynamodb.sequence_number.as_str()),
+            ("INSERT", "42")
+        );
         let img = image(r.dynamodb.new_image.as_ref().unwrap());
         assert_eq!(img.get("created_at"), Some(&AttributeValue::N("5".into())));
         assert_eq!(img.len(), 2);

@@ -133,9 +133,16 @@ impl Mailer {
         let site = &self.config.site_name;
         let from = &self.config.mail.from;
         let (bytes, id) = message::build(&self.templates, site, &self.site_url, from, &letter)?;
-        self.sender.send(&r.email, item.kind.as_str(), bytes).await?;
+        self.sender
+            .send(&r.email, item.kind.as_str(), bytes)
+            .await?;
         if let (send::Sender::Outbox(dir), Some(link)) = (&self.sender, &link) {
-            println!("mail: {} for {} in {}: {link}", item.kind.as_str(), r.email, dir.display());
+            println!(
+                "mail: {} for {} in {}: {link}",
+                item.kind.as_str(),
+                r.email,
+                dir.display()
+            );
         }
         tracing::debug!(message_id = %id, "mail sent");
         Ok(Outcome::Sent)

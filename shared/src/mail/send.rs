@@ -12,7 +12,10 @@ use crate::crypto::random_b64;
 use crate::store;
 
 pub(crate) enum Sender {
-    Ses { client: aws_sdk_sesv2::Client, from: String },
+    Ses {
+        client: aws_sdk_sesv2::Client,
+        from: String,
+    },
     Outbox(PathBuf),
 }
 

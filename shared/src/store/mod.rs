@@ -35,9 +35,7 @@ use crate::config::Config;
 
 pub(crate) use client::{client, credentials, http_client, retry, timeouts};
 pub(crate) use sessions::Session;
-pub(crate) use tokens::{
-    confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK,
-};
+pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{get_n, get_s, n, s, Item};
-use super::usage::Counted;
 use super::tx::{Tx, MAX_ITEMS};
+use super::usage::Counted;
 use super::{send, unavailable, unless_gone, Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,7 +55,8 @@ impl<'s> Tx<'s> {
             }
         }
         let put = b.build().map_err(bug("tx put"))?;
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         Ok(self)
     }
 

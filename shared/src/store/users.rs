@@ -120,7 +120,12 @@ impl Store {
     /// `extra`'s writes (the welcome email) in the same one; each of the
     /// two is conditioned on its key being free, so of two racing
     /// registrations exactly one wins.
-    pub(crate) async fn create_user(&self, user: &User, email_key: &str, extra: Tx<'_>) -> Result<()> {
+    pub(crate) async fn create_user(
+        &self,
+        user: &User,
+        email_key: &str,
+        extra: Tx<'_>,
+    ) -> Result<()> {
         let free = || Cond {
             expr: "attribute_not_exists(pk)",
             values: Vec::new(),
@@ -226,7 +231,13 @@ impl Tx<'_> {
 
     /// Points the account at its newest reset or confirmation link,
     /// replacing the earlier one.
-    pub(crate) fn set_link(self, key: &str, field: LinkField, hash: &str, now: i64) -> Result<Self> {
+    pub(crate) fn set_link(
+        self,
+        key: &str,
+        field: LinkField,
+        hash: &str,
+        now: i64,
+    ) -> Result<Self> {
         let users = self.store.users.clone();
         let mut cond = live(now);
         cond.values.push((":h", s(hash)));
@@ -288,8 +299,11 @@ impl Tx<'_> {
             expr: "attribute_not_exists(pk) OR user_key = :k",
             values: vec![(":k", s(&user.key))],
         };
-        self.delete(&users, pk(user_pk(&user.key)), None)?
-            .delete(&users, pk(email_pk(email_key)), Some(mine))
+        self.delete(&users, pk(user_pk(&user.key)), None)?.delete(
+            &users,
+            pk(email_pk(email_key)),
+            Some(mine),
+        )
     }
 }
 

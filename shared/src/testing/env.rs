@@ -128,8 +128,8 @@ impl Env {
         }
         all.extend_from_slice(vars);
         let env = Self::start_with(&all).await;
-        let mailer = crate::mail::Mailer::new(env.app.config().clone(), env.clock.clone())
-            .expect("mailer");
+        let mailer =
+            crate::mail::Mailer::new(env.app.config().clone(), env.clock.clone()).expect("mailer");
         let db = env.dynamo.as_ref().expect("dynamo").db.clone();
         let table = env.app.config().tokens_table.clone();
         let poller = StreamPoller::new(db, &table).expect("the tokens table's stream");

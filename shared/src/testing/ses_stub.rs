@@ -25,12 +25,18 @@ pub struct SesStub {
     server: tokio::task::JoinHandle<()>,
 }
 
-async fn send_email(State(inner): State<Arc<Inner>>, body: String) -> (StatusCode, HeaderMap, String) {
+async fn send_email(
+    State(inner): State<Arc<Inner>>,
+    body: String,
+) -> (StatusCode, HeaderMap, String) {
     inner.calls.fetch_add(1, Ordering::SeqCst);
     let mut h = HeaderMap::new();
     h.insert("content-type", "application/json".parse().expect("header"));
     if inner.failing.load(Ordering::SeqCst) {
-        h.insert("x-amzn-errortype", "InternalFailure".parse().expect("header"));
+        h.insert(
+            "x-amzn-errortype",
+            "InternalFailure".parse().expect("header"),
+        );
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
             h,

@@ -57,7 +57,11 @@ impl StreamPoller {
             }
             for r in resp.records.iter().filter(|r| r.event_name == "INSERT") {
                 let mut v = serde_json::to_value(r).map_err(|e| e.to_string())?;
-                v["eventSourceARN"] = format!("arn:aws:dynamodb:local:000000000000:table/{}/stream", self.table).into();
+                v["eventSourceARN"] = format!(
+                    "arn:aws:dynamodb:local:000000000000:table/{}/stream",
+                    self.table
+                )
+                .into();
                 out.push(v);
             }
         }
@@ -114,7 +118,12 @@ pub struct Retry {
 /// Delivers `records` in batches of at most `batch` through `invoke` (the
 /// mailer, in process or through `cargo lambda watch`). Returns the records
 /// given up on (the dead letters), in order.
-pub async fn deliver<F, Fut>(records: Vec<Value>, batch: usize, retry: Retry, invoke: F) -> Vec<Value>
+pub async fn deliver<F, Fut>(
+    records: Vec<Value>,
+    batch: usize,
+    retry: Retry,
+    invoke: F,
+) -> Vec<Value>
 where
     F: Fn(Value) -> Fut,
     Fut: Future<Output = Result<BatchResponse, String>>,

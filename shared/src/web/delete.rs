@@ -47,17 +47,29 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     let password = form.text("password");
     if password.is_empty() {
-        let failed = (StatusCode::BAD_REQUEST, messages::REQUIRED, Some("password"));
+        let failed = (
+            StatusCode::BAD_REQUEST,
+            messages::REQUIRED,
+            Some("password"),
+        );
         return render(app, visit, Some(failed));
     }
     let user = match reauth::check(app, req, &visit.who, password, "delete").await? {
         Reauth::Confirmed(user) => user,
         Reauth::Wrong => {
-            let failed = (StatusCode::UNAUTHORIZED, messages::INCORRECT_PASSWORD, Some("password"));
+            let failed = (
+                StatusCode::UNAUTHORIZED,
+                messages::INCORRECT_PASSWORD,
+                Some("password"),
+            );
             return render(app, visit, Some(failed));
         }
         Reauth::TooMany => {
-            return render(app, visit, Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)))
+            return render(
+                app,
+                visit,
+                Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
+            )
         }
         Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
     };

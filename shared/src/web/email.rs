@@ -31,9 +31,9 @@ pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
     let hash = token_hash(token);
     let pk = confirm_pk(&hash);
     let item = app.store.get_token(&pk).await?;
-    let Some(item) = item.filter(|i| {
-        matches!(i.kind, MailKind::Welcome | MailKind::Confirm) && i.expires_at > now
-    }) else {
+    let Some(item) = item
+        .filter(|i| matches!(i.kind, MailKind::Welcome | MailKind::Confirm) && i.expires_at > now)
+    else {
         return Err(bad_link(false));
     };
     let Some(user_key) = item.user_key else {
@@ -50,7 +50,11 @@ pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
         Err(e) => return Err(e.into()),
     }
     audit(app, req, "email_confirmed", &user_key);
-    let to = if visit.who.is_some() { "/account" } else { "/login" };
+    let to = if visit.who.is_some() {
+        "/account"
+    } else {
+        "/login"
+    };
     Ok(Reply::redirect(to).cookie(visit.flash(app, Notice::EmailConfirmed)))
 }
 

@@ -49,24 +49,44 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     let new = form.text("new_password");
     let required = (StatusCode::BAD_REQUEST, messages::REQUIRED);
     if current.is_empty() {
-        return render(app, visit, Some((required.0, required.1, Some("current_password"))));
+        return render(
+            app,
+            visit,
+            Some((required.0, required.1, Some("current_password"))),
+        );
     }
     if new.is_empty() {
-        return render(app, visit, Some((required.0, required.1, Some("new_password"))));
+        return render(
+            app,
+            visit,
+            Some((required.0, required.1, Some("new_password"))),
+        );
     }
     let min = app.config.password_min_length;
     if let Some(why) = password::policy_error(new, &visit.who.username, min) {
-        let failed = (StatusCode::UNPROCESSABLE_ENTITY, why.as_str(), Some("new_password"));
+        let failed = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            why.as_str(),
+            Some("new_password"),
+        );
         return render(app, visit, Some(failed));
     }
     let user = match reauth::check(app, req, &visit.who, current, "password_change").await? {
         Reauth::Confirmed(user) => user,
         Reauth::Wrong => {
             let wrong = (StatusCode::UNAUTHORIZED, messages::INCORRECT_PASSWORD);
-            return render(app, visit, Some((wrong.0, wrong.1, Some("current_password"))));
+            return render(
+                app,
+                visit,
+                Some((wrong.0, wrong.1, Some("current_password"))),
+            );
         }
         Reauth::TooMany => {
-            return render(app, visit, Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)))
+            return render(
+                app,
+                visit,
+                Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
+            )
         }
         Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
     };

@@ -32,7 +32,12 @@ const COOKIE_SECS: i64 = 15 * 60;
 /// reads it, so its request costs what a known one's does.
 const NO_ACCOUNT: &str = "#none";
 
-fn render_forgot(app: &App, visit: Visit<'_>, email: &str, failed: Option<Failure<'_>>) -> Result<Reply> {
+fn render_forgot(
+    app: &App,
+    visit: Visit<'_>,
+    email: &str,
+    failed: Option<Failure<'_>>,
+) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("email", email);
     ctx.insert("error", &failed.map(|f| f.1));
@@ -54,7 +59,11 @@ pub(crate) async fn forgot_submit(app: &App, req: &Req) -> Result<Reply> {
         return render_forgot(app, visit, email, Some(failed));
     }
     if !validate::is_email(email) {
-        let failed = (StatusCode::UNPROCESSABLE_ENTITY, messages::BAD_EMAIL, Some("email"));
+        let failed = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            messages::BAD_EMAIL,
+            Some("email"),
+        );
         return render_forgot(app, visit, email, Some(failed));
     }
     let email_key = validate::email_key(email);
@@ -62,7 +71,12 @@ pub(crate) async fn forgot_submit(app: &App, req: &Req) -> Result<Reply> {
         let subject = request_link(app, &email_key).await?;
         audit(app, req, "password_reset_requested", &subject);
     } else {
-        audit(app, req, "password_reset_capped", &format!("email:{email_key}"));
+        audit(
+            app,
+            req,
+            "password_reset_capped",
+            &format!("email:{email_key}"),
+        );
     }
     Ok(Reply::redirect("/login").cookie(visit.flash(app, Notice::ResetSent)))
 }
@@ -147,7 +161,12 @@ pub(crate) async fn open(app: &App, req: &Req) -> Result<Reply> {
     render_reset(app, visit, &user.username, None)
 }
 
-fn render_reset(app: &App, visit: Visit<'_>, username: &str, failed: Option<Failure<'_>>) -> Result<Reply> {
+fn render_reset(
+    app: &App,
+    visit: Visit<'_>,
+    username: &str,
+    failed: Option<Failure<'_>>,
+) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("username", username);
     ctx.insert("error", &failed.map(|f| f.1));
@@ -173,7 +192,8 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     let failed = if new.is_empty() {
         Some((StatusCode::BAD_REQUEST, messages::REQUIRED.to_string()))
     } else {
-        password::policy_error(new, &user.username, min).map(|w| (StatusCode::UNPROCESSABLE_ENTITY, w))
+        password::policy_error(new, &user.username, min)
+            .map(|w| (StatusCode::UNPROCESSABLE_ENTITY, w))
     };
     if let Some((status, why)) = failed {
         let failed = (status, why.as_str(), Some("new_password"));

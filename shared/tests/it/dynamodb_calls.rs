@@ -23,13 +23,17 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        2,
-        "registration: one transaction and one write"
+        3,
+        "registration: one transaction (account, address, welcome link), the session, the welcome's count"
     );
     b.get("/").await;
     assert_eq!(usage().calls, 1, "a signed-in page: one read");
     b.get("/account").await;
-    assert_eq!(usage().calls, 1, "the account page: one query");
+    assert_eq!(
+        usage().calls,
+        2,
+        "the account page: the sessions' query and the confirmed flag, in parallel"
+    );
     env.clock.advance(5 * 60);
     b.get("/").await;
     assert_eq!(
@@ -76,5 +80,47 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     assert!(
         login.read_units > 0.0 && login.write_units > 0.0,
         "{login:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_routes_make_few_dynamodb_calls() {
+    let env = Env::start_mail(&[]).await;
+    let usage = || env.app.usage();
+    let mut b = env.browser();
+    b.register("Alice", "alice@example.com", PASSWORD).await;
+    let form = b.get("/password/forgot").await;
+    usage();
+    b.post(
+        "/password/forgot",
+        &[("email", "alice@example.com"), ("csrf_token", &form.csrf())],
+    )
+    .await;
+    assert_eq!(
+        usage().calls,
+        6,
+        "forgot: session, IP cap, address cap, marker, account, one transaction"
+    );
+    b.get("/account").await;
+    assert_eq!(
+        usage().calls,
+        2,
+        "the account page: the sessions and the confirmed flag, in parallel"
+    );
+    let token = b.get("/account/password").await.csrf();
+    usage();
+    b.post(
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "another-good-password-4"),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(
+        usage().calls,
+        5,
+        "change: session, login counter, account, sessions, one transaction"
     );
 }

@@ -13,9 +13,16 @@ use crate::mailbox::{new_mail, parse};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_reaches_the_outbox_as_one_complete_message() {
-    let env = Env::start_mail(&[("MAIL_FROM", "no-reply@blog.example.com"), ("SITE_NAME", "The Blog")]).await;
+    let env = Env::start_mail(&[
+        ("MAIL_FROM", "no-reply@blog.example.com"),
+        ("SITE_NAME", "The Blog"),
+    ])
+    .await;
     let mut seen = 0;
-    let p = env.browser().register("Alice", "alice@example.com", PASSWORD).await;
+    let p = env
+        .browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
     assert_eq!(p.status, 303);
     let files = env.outbox();
     assert!(files.is_empty(), "nothing before the stream is read");
@@ -26,15 +33,32 @@ async fn a_registration_reaches_the_outbox_as_one_complete_message() {
     let m = &mails[0];
     assert_eq!(m.from, "no-reply@blog.example.com");
     assert_eq!(m.to, "alice@example.com");
-    assert_eq!(m.subject, "Welcome to The Blog: please confirm your email address");
+    assert_eq!(
+        m.subject,
+        "Welcome to The Blog: please confirm your email address"
+    );
     let headers = &m.raw[..m.raw.find("\r\n\r\n").unwrap()];
-    for h in ["Date: ", "Message-ID: <", "MIME-Version: 1.0", "Content-Type: multipart/alternative", "From: \"The Blog\" <no-reply@blog.example.com>"] {
+    for h in [
+        "Date: ",
+        "Message-ID: <",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/alternative",
+        "From: \"The Blog\" <no-reply@blog.example.com>",
+    ] {
         assert!(headers.contains(h), "no {h} in\n{headers}");
     }
-    assert!(headers.contains("@blog.example.com>"), "Message-ID in the sender's domain");
-    assert!(m.raw.contains("Content-Type: text/plain") && m.raw.contains("Content-Type: text/html"));
+    assert!(
+        headers.contains("@blog.example.com>"),
+        "Message-ID in the sender's domain"
+    );
+    assert!(
+        m.raw.contains("Content-Type: text/plain") && m.raw.contains("Content-Type: text/html")
+    );
     let link = m.link("/email/verify");
-    assert!(m.text.contains(&format!("{SITE_URL}{link}")), "an absolute link");
+    assert!(
+        m.text.contains(&format!("{SITE_URL}{link}")),
+        "an absolute link"
+    );
     assert!(m.html.contains("Hello Alice"));
     // The table holds no usable token: the link's token is nowhere in it.
     let token = link.split("token=").nth(1).unwrap();
@@ -46,16 +70,26 @@ async fn a_registration_reaches_the_outbox_as_one_complete_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_aws_the_message_goes_to_ses_as_raw_bytes() {
     let ses = SesStub::start().await.unwrap();
-    let env = Env::start_mail(&[("SES_ENDPOINT", &ses.endpoint), ("MAIL_FROM", "no-reply@blog.example.com")]).await;
-    env.browser().register("Alice", "alice@example.com", PASSWORD).await;
+    let env = Env::start_mail(&[
+        ("SES_ENDPOINT", &ses.endpoint),
+        ("MAIL_FROM", "no-reply@blog.example.com"),
+    ])
+    .await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
     assert!(env.pump_mail().await.is_empty());
     let sent = ses.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
     let call = &sent[0];
     assert_eq!(call["FromEmailAddress"], "no-reply@blog.example.com");
     assert_eq!(call["Destination"]["ToAddresses"][0], "alice@example.com");
-    let data = call["Content"]["Raw"]["Data"].as_str().expect("raw content");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
+    let data = call["Content"]["Raw"]["Data"]
+        .as_str()
+        .expect("raw content");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
     let m = parse(&bytes);
     assert_eq!(m.to, "alice@example.com");
     assert!(m.link("/email/verify").starts_with("/email/verify?token="));
@@ -69,18 +103,31 @@ async fn a_failing_ses_is_retried_then_dead_lettered_and_the_page_never_notices(
     let env = Env::start_mail(&[("SES_ENDPOINT", &ses.endpoint)]).await;
     let mut a = env.browser();
     let p = a.register("Alice", "alice@example.com", PASSWORD).await;
-    assert_eq!((p.status, p.location()), (303, Some("/")), "the page does not wait for mail");
-    assert!(a.get("/").await.body.contains("Registration successful, welcome Alice!"));
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/")),
+        "the page does not wait for mail"
+    );
+    assert!(a
+        .get("/")
+        .await
+        .body
+        .contains("Registration successful, welcome Alice!"));
     let dead = env.pump_mail().await;
     assert_eq!(dead.len(), 1, "given up after the retries");
     assert_eq!(dead[0]["eventName"], "INSERT");
-    assert!(dead[0]["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap().starts_with("CONFIRM#"));
+    assert!(dead[0]["dynamodb"]["NewImage"]["pk"]["S"]
+        .as_str()
+        .unwrap()
+        .starts_with("CONFIRM#"));
     // 3 deliveries (1 + 2 retries), each with the SDK's own 3 attempts.
     assert_eq!(ses.calls(), 9);
     // SES back: the next mail goes, the site never noticed.
     ses.fail(false);
     let token = a.get("/account").await.csrf();
-    let p = a.post("/account/email/resend", &[("csrf_token", &token)]).await;
+    let p = a
+        .post("/account/email/resend", &[("csrf_token", &token)])
+        .await;
     assert_eq!(p.status, 303);
     assert!(env.pump_mail().await.is_empty());
     assert_eq!(ses.sent().len(), 1);
@@ -94,11 +141,23 @@ async fn the_mailer_drops_what_must_not_be_sent() {
     a.register("Alice", "alice@example.com", PASSWORD).await;
     // Deleted before the mailer ran: nothing goes out.
     let form = a.get("/account/delete").await;
-    a.post("/account/delete", &[("password", PASSWORD), ("csrf_token", &form.csrf())]).await;
+    a.post(
+        "/account/delete",
+        &[("password", PASSWORD), ("csrf_token", &form.csrf())],
+    )
+    .await;
     assert!(new_mail(&env, &mut seen).await.is_empty());
     // Not a stream event, or a record that is not ours: nothing, no failure.
     let json = serde_json::json!({"Records": [{"eventName": "REMOVE", "dynamodb": {"SequenceNumber": "1"}}]});
     let mailer = shared::Mailer::new(env.app.config().clone(), env.clock.clone()).unwrap();
-    assert!(mailer.handle_json(json).await.batch_item_failures.is_empty());
-    assert!(mailer.handle_json(serde_json::json!("junk")).await.batch_item_failures.is_empty());
+    assert!(mailer
+        .handle_json(json)
+        .await
+        .batch_item_failures
+        .is_empty());
+    assert!(mailer
+        .handle_json(serde_json::json!("junk"))
+        .await
+        .batch_item_failures
+        .is_empty());
 }

@@ -16,7 +16,9 @@ pub(crate) struct Mail {
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Mail {
-    let m = MessageParser::default().parse(bytes).expect("an RFC 5322 message");
+    let m = MessageParser::default()
+        .parse(bytes)
+        .expect("an RFC 5322 message");
     let addr = |a: Option<&mail_parser::Address>| {
         a.and_then(|a| a.first())
             .and_then(|a| a.address())
