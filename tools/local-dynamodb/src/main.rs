@@ -2,7 +2,14 @@
 //! 127.0.0.1 with a file database and creates the service's tables, with the
 //! same keys and TTL as template.yaml, when they are missing.
 //!
-//! `local-dynamodb [--port 8000] [--db .local/dynamodb.sqlite]`
+//! With `--mailer URL`, it also follows the tokens table's stream and
+//! invokes the mailer there with each new record, as Lambda does on AWS
+//! (`mail.rs`); records given up on go to `--dead-letters DIR`.
+//!
+//! `local-dynamodb [--port 8000] [--db .local/dynamodb.sqlite]
+//!                 [--mailer URL [--dead-letters .local/dead-letter]]`
+
+mod mail;
 
 use std::sync::Arc;
 
@@ -16,6 +23,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8000);
     let mut db_path = ".local/dynamodb.sqlite".to_string();
+    let mut mailer: Option<String> = None;
+    let mut dead_letters = std::path::PathBuf::from(".local/dead-letter");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -27,6 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--db" => db_path = args.next().ok_or("--db needs a path")?,
             "--memory" => db_path = String::new(),
+            "--mailer" => mailer = Some(args.next().ok_or("--mailer needs a URL")?),
+            "--dead-letters" => dead_letters = args.next().ok_or("--dead-letters needs a path")?.into(),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -46,11 +57,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.dynamodb_endpoint = Some(endpoint.clone());
     let app = App::new(config.clone(), Arc::new(SystemClock))?;
     testing::create_tables(&app).await?;
+    if let Some(invoke_url) = mailer {
+        let poller = testing::streams::StreamPoller::new(dynamo.db.clone(), &app.stream_table())?;
+        let forwarder = mail::Forwarder {
+            poller,
+            invoke_url,
+            dead_letters,
+        };
+        tokio::spawn(forwarder.run());
+    }
     println!(
-        "local DynamoDB (Dynoxide) ready at {endpoint}: tables {}, {}, {} in {}",
+        "local DynamoDB (Dynoxide) ready at {endpoint}: tables {}, {}, {}, {} in {}",
         config.users_table,
         config.sessions_table,
         config.throttle_table,
+        config.tokens_table,
         if db_path.is_empty() {
             "memory"
         } else {
