@@ -22,6 +22,12 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
+mod lifecycle;
+use lifecycle::{
+    change_password_signs_out_the_other_browser, delete_the_account, forgot_reset_then_log_in,
+    OUTBOX,
+};
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 const SITE_PORT: u16 = 9320;
@@ -616,6 +622,7 @@ async fn run() -> Result<bool> {
     let work = std::env::temp_dir().join(format!("login-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(err)?;
 
+    let _ = OUTBOX.set(work.join("outbox"));
     let serve_log = work.join("serve.log");
     let log = std::fs::File::create(&serve_log).map_err(err)?;
     let mut site = spawn_group(
@@ -624,6 +631,7 @@ async fn run() -> Result<bool> {
             .env("PORT", SITE_PORT.to_string())
             .env("DYNAMODB_PORT", DYNAMODB_PORT.to_string())
             .env("DYNAMODB_DB", work.join("dynamodb.sqlite"))
+            .env("MAIL_OUTBOX", work.join("outbox"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(err)?)
             .stderr(log),
@@ -693,6 +701,15 @@ async fn run() -> Result<bool> {
             wrong_password_is_explained_and_keeps_the_username(&cx)
         );
         flow!("sign out everywhere else", sign_out_another_device(&cx));
+        flow!(
+            "confirm, forget the password, reset it from the outbox, log in",
+            forgot_reset_then_log_in(&cx)
+        );
+        flow!(
+            "change the password: the other browser is signed out",
+            change_password_signs_out_the_other_browser(&cx)
+        );
+        flow!("delete the account", delete_the_account(&cx));
         println!("e2e: {passed} passed, {failed} failed");
         Ok::<bool, String>(failed == 0)
     }
