@@ -150,6 +150,11 @@ pub fn env(endpoint: &str) -> Vec<(String, String)> {
         ("USERS_TABLE", "users"),
         ("SESSIONS_TABLE", "sessions"),
         ("THROTTLE_TABLE", "throttle"),
+        ("TOKENS_TABLE", "tokens"),
+        ("SITE_URL", "https://blog.example.com"),
+        ("MAIL_OUTBOX", "/tmp/bench-outbox"),
+        // The timing comparison sends many reset requests from one address.
+        ("MAIL_IP_LIMIT", "1000000"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

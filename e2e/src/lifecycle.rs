@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use super::{base, Browser, Ctx, Result, PASSWORD};
 
-
 /// The outbox `scripts/serve` writes mail into (set in `run`).
 pub(crate) static OUTBOX: OnceLock<PathBuf> = OnceLock::new();
 
@@ -52,12 +51,18 @@ async fn mailed_link(to: &str, path: &str) -> Result<String> {
                 continue;
             }
             if let Some(at) = text.find(&wanted) {
-                let url: String = text[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+                let url: String = text[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
                 return Ok(url[base().len()..].to_string());
             }
         }
         if Instant::now() > deadline {
-            return Err(format!("no {path} link for {to} in {} within 5 s", dir.display()));
+            return Err(format!(
+                "no {path} link for {to} in {} within 5 s",
+                dir.display()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -82,18 +87,23 @@ pub(crate) async fn forgot_reset_then_log_in(cx: &Ctx) -> Result {
         b.shoot("forgot").await?;
         b.fill("#email", &email).await?;
         b.click("main form button[type=submit]").await?;
-        b.expect_text("If that address belongs to an account").await?;
-        b.goto(&mailed_link(&email, "/password/reset").await?).await?;
+        b.expect_text("If that address belongs to an account")
+            .await?;
+        b.goto(&mailed_link(&email, "/password/reset").await?)
+            .await?;
         b.expect_text("Choose a new password").await?;
         if b.path().await? != "/password/reset" {
             return Err(format!("the token stayed in the URL: {}", b.path().await?));
         }
         b.accessible(&cx.axe).await?;
         b.shoot("reset").await?;
-        b.fill("#new_password", "e2e-reset-password-that-is-new-8").await?;
+        b.fill("#new_password", "e2e-reset-password-that-is-new-8")
+            .await?;
         b.click("main form button[type=submit]").await?;
-        b.expect_text("Your password has been reset. Please log in.").await?;
-        b.login(&user, "e2e-reset-password-that-is-new-8", false).await?;
+        b.expect_text("Your password has been reset. Please log in.")
+            .await?;
+        b.login(&user, "e2e-reset-password-that-is-new-8", false)
+            .await?;
         b.expect_text(&format!("Welcome back, {user}!")).await
     }
     .await;
@@ -106,7 +116,8 @@ pub(crate) async fn change_password_signs_out_the_other_browser(cx: &Ctx) -> Res
     let a = Browser::open(&cx.profile(), 1280, 900).await?;
     let other = Browser::open(&cx.profile(), 1280, 900).await?;
     let r = async {
-        a.register(&user, &format!("{user}@example.com"), PASSWORD).await?;
+        a.register(&user, &format!("{user}@example.com"), PASSWORD)
+            .await?;
         a.expect_text("Registration successful").await?;
         other.login(&user, PASSWORD, true).await?;
         other.expect_text(&format!("Hello, {user}")).await?;
@@ -116,13 +127,15 @@ pub(crate) async fn change_password_signs_out_the_other_browser(cx: &Ctx) -> Res
         a.accessible(&cx.axe).await?;
         a.shoot("password").await?;
         a.fill("#current_password", "not-the-password-9").await?;
-        a.fill("#new_password", "e2e-changed-password-that-is-new-9").await?;
+        a.fill("#new_password", "e2e-changed-password-that-is-new-9")
+            .await?;
         a.click("main form button[type=submit]").await?;
         a.expect_text("Incorrect password.").await?;
         a.accessible(&cx.axe).await?;
         a.shoot("password-error").await?;
         a.fill("#current_password", PASSWORD).await?;
-        a.fill("#new_password", "e2e-changed-password-that-is-new-9").await?;
+        a.fill("#new_password", "e2e-changed-password-that-is-new-9")
+            .await?;
         a.click("main form button[type=submit]").await?;
         a.expect_text("Your password has been changed.").await?;
         other.goto("/").await?;
@@ -140,7 +153,8 @@ pub(crate) async fn delete_the_account(cx: &Ctx) -> Result {
     let user = cx.user("Leaver");
     let b = Browser::open(&cx.profile(), 1280, 900).await?;
     let r = async {
-        b.register(&user, &format!("{user}@example.com"), PASSWORD).await?;
+        b.register(&user, &format!("{user}@example.com"), PASSWORD)
+            .await?;
         b.expect_text("Registration successful").await?;
         b.goto("/account").await?;
         b.click("a[href='/account/delete']").await?;
@@ -158,4 +172,3 @@ pub(crate) async fn delete_the_account(cx: &Ctx) -> Result {
     b.close().await?;
     r
 }
-

@@ -35,6 +35,7 @@ async fn main() {
     bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
     rows.push(("POST /login (success)", usage()));
 
+    lifecycle_rows(&app, &mut rows).await;
     println!("DynamoDB per route (ReturnConsumedCapacity: TOTAL; strongly consistent reads)");
     println!("{:<30} {:>6} {:>8} {:>8}", "route", "calls", "RCU", "WCU");
     for (route, u) in rows {
@@ -43,4 +44,110 @@ async fn main() {
             route, u.calls, u.read_units, u.write_units
         );
     }
+}
+
+/// The lifecycle routes, each once, as a signed-in person would use them.
+async fn lifecycle_rows(
+    app: &std::sync::Arc<shared::App>,
+    rows: &mut Vec<(&'static str, shared::testing::UsageCount)>,
+) {
+    let usage = || app.usage();
+    let mut jar = Vec::new();
+    let form = bench::send(app, &mut jar, "GET", "/register", None).await;
+    let body = format!(
+        "username=Cycle&email=cycle%40example.com&password=bench-password-123&csrf_token={}&request_id={}",
+        bench::input(&form, "csrf_token"),
+        bench::input(&form, "request_id")
+    );
+    bench::send(app, &mut jar, "POST", "/register", Some(&body)).await;
+    usage();
+    let page = bench::send(app, &mut jar, "GET", "/account/password", None).await;
+    rows.push(("GET /account/password", usage()));
+    let token = bench::input(&page, "csrf_token");
+    let body = format!(
+        "current_password=bench-password-123&new_password=bench-password-456&csrf_token={token}"
+    );
+    bench::send(app, &mut jar, "POST", "/account/password", Some(&body)).await;
+    rows.push(("POST /account/password", usage()));
+    let page = bench::send(app, &mut jar, "GET", "/account", None).await;
+    usage();
+    let body = format!("csrf_token={}", bench::input(&page, "csrf_token"));
+    bench::send(app, &mut jar, "POST", "/account/email/resend", Some(&body)).await;
+    rows.push(("POST /account/email/resend", usage()));
+    let mut anon = Vec::new();
+    let form = bench::send(app, &mut anon, "GET", "/password/forgot", None).await;
+    let token = bench::input(&form, "csrf_token");
+    usage();
+    for (label, email) in [
+        ("POST /password/forgot (account)", "cycle"),
+        ("POST /password/forgot (no account)", "nobody"),
+    ] {
+        let body = format!("email={email}%40example.com&csrf_token={token}");
+        bench::send(app, &mut anon, "POST", "/password/forgot", Some(&body)).await;
+        rows.push((label, usage()));
+    }
+    bench::send(
+        app,
+        &mut anon,
+        "GET",
+        "/email/verify?token=Zm9yZ2V0LW1lLW5vdC1hLXJlYWwtdG9rZW4tRVhBTVA",
+        None,
+    )
+    .await;
+    rows.push(("GET /email/verify (unknown link)", usage()));
+    let page = bench::send(app, &mut jar, "GET", "/account/delete", None).await;
+    rows.push(("GET /account/delete", usage()));
+    let body = format!(
+        "password=bench-password-456&csrf_token={}",
+        bench::input(&page, "csrf_token")
+    );
+    bench::send(app, &mut jar, "POST", "/account/delete", Some(&body)).await;
+    rows.push(("POST /account/delete", usage()));
+    forgot_timing(app).await;
+}
+
+/// POST /password/forgot for addresses with and without an account,
+/// interleaved, each address once (under its hourly cap): the medians side
+/// by side.
+async fn forgot_timing(app: &std::sync::Arc<shared::App>) {
+    const N: usize = 40;
+    let mut jar = Vec::new();
+    for i in 0..N {
+        let form = bench::send(app, &mut jar, "GET", "/register", None).await;
+        let body = format!(
+            "username=timing{i}&email=timing{i}%40example.com&password=bench-password-123&csrf_token={}&request_id={}",
+            bench::input(&form, "csrf_token"),
+            bench::input(&form, "request_id")
+        );
+        bench::send(app, &mut jar, "POST", "/register", Some(&body)).await;
+        jar.clear();
+    }
+    let form = bench::send(app, &mut jar, "GET", "/password/forgot", None).await;
+    let token = bench::input(&form, "csrf_token");
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..N {
+        for (times, email) in [
+            (&mut known, format!("timing{i}")),
+            (&mut unknown, format!("absent{i}")),
+        ] {
+            let body = format!("email={email}%40example.com&csrf_token={token}");
+            let started = std::time::Instant::now();
+            bench::send(app, &mut jar, "POST", "/password/forgot", Some(&body)).await;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() * 9 / 10])
+    };
+    let (k, u) = (stats(&mut known), stats(&mut unknown));
+    println!("POST /password/forgot, {N} each, interleaved, Dynoxide over HTTP (ms):");
+    println!(
+        "  address with an account:    median {:.3}  p90 {:.3}",
+        k.0, k.1
+    );
+    println!(
+        "  address without an account: median {:.3}  p90 {:.3}",
+        u.0, u.1
+    );
 }

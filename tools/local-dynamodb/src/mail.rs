@@ -30,7 +30,8 @@ impl Forwarder {
             match self.poller.poll() {
                 Ok(records) if !records.is_empty() => {
                     let url = self.invoke_url.clone();
-                    let dead = deliver(records, 10, retry, |event| invoke(url.clone(), event)).await;
+                    let dead =
+                        deliver(records, 10, retry, |event| invoke(url.clone(), event)).await;
                     for record in dead {
                         self.dead_letter(&record);
                     }
@@ -43,12 +44,17 @@ impl Forwarder {
     }
 
     fn dead_letter(&self, record: &Value) {
-        let seq = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or("unknown");
+        let seq = record["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap_or("unknown");
         let path = self.dead_letters.join(format!("{seq}.json"));
         let written = std::fs::create_dir_all(&self.dead_letters)
             .and_then(|()| std::fs::write(&path, record.to_string()));
         match written {
-            Ok(()) => eprintln!("local-dynamodb: mail given up after retries: {}", path.display()),
+            Ok(()) => eprintln!(
+                "local-dynamodb: mail given up after retries: {}",
+                path.display()
+            ),
             Err(e) => eprintln!("local-dynamodb: dead letter {}: {e}", path.display()),
         }
     }
@@ -56,16 +62,24 @@ impl Forwarder {
 
 /// One Lambda Invoke call (HTTP/1.1, `Connection: close`).
 async fn invoke(url: String, event: Value) -> Result<BatchResponse, String> {
-    let rest = url.strip_prefix("http://").ok_or("the invoke URL is not http://")?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("the invoke URL is not http://")?;
     let (host, path) = rest.split_once('/').ok_or("no path in the invoke URL")?;
     let body = event.to_string();
-    let mut s = tokio::net::TcpStream::connect(host).await.map_err(|e| format!("{host}: {e}"))?;
+    let mut s = tokio::net::TcpStream::connect(host)
+        .await
+        .map_err(|e| format!("{host}: {e}"))?;
     let head = format!(
         "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    s.write_all(head.as_bytes()).await.map_err(|e| e.to_string())?;
-    s.write_all(body.as_bytes()).await.map_err(|e| e.to_string())?;
+    s.write_all(head.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    s.write_all(body.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut raw))
         .await
@@ -76,7 +90,10 @@ async fn invoke(url: String, event: Value) -> Result<BatchResponse, String> {
     if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
         return Err(head.lines().next().unwrap_or_default().to_string());
     }
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         unchunk(body)
     } else {
         body.to_string()

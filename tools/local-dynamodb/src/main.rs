@@ -37,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--db" => db_path = args.next().ok_or("--db needs a path")?,
             "--memory" => db_path = String::new(),
             "--mailer" => mailer = Some(args.next().ok_or("--mailer needs a URL")?),
-            "--dead-letters" => dead_letters = args.next().ok_or("--dead-letters needs a path")?.into(),
+            "--dead-letters" => {
+                dead_letters = args.next().ok_or("--dead-letters needs a path")?.into()
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
