@@ -123,4 +123,38 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
         5,
         "change: session, login counter, account, sessions, one transaction"
     );
+    // The links, from the mailer's output.
+    let mut seen = 0;
+    let mails = crate::mailbox::new_mail(&env, &mut seen).await;
+    let verify = mails[0].link("/email/verify");
+    let mut anon = env.browser();
+    usage();
+    let p = anon.get(&verify).await;
+    assert_eq!(p.status, 303);
+    let u = usage();
+    assert_eq!(u.calls, 2, "verify: the link, one transaction");
+    eprintln!("GET /email/verify: {u:?}");
+    let form = anon.get("/password/forgot").await;
+    anon.post("/password/forgot", &[("email", "alice@example.com"), ("csrf_token", &form.csrf())])
+        .await;
+    let reset = crate::mailbox::new_mail(&env, &mut seen)
+        .await
+        .iter()
+        .find(|m| m.subject.contains("Reset"))
+        .expect("a reset mail")
+        .link("/password/reset");
+    usage();
+    assert_eq!(anon.get(&reset).await.status, 303);
+    let u = usage();
+    assert_eq!(u.calls, 2, "the link: its item, the account");
+    eprintln!("GET /password/reset?token=: {u:?}");
+    let form = anon.get("/password/reset").await;
+    usage();
+    let p = anon
+        .post("/password/reset", &[("new_password", "yet-another-password-5"), ("csrf_token", &form.csrf())])
+        .await;
+    assert_eq!(p.status, 303);
+    let u = usage();
+    assert_eq!(u.calls, 4, "reset: the link, the account, the sessions, one transaction");
+    eprintln!("POST /password/reset: {u:?}");
 }
