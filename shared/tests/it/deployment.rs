@@ -12,13 +12,13 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(crate::repo_file(rel)).unwrap()
 }
 
-fn template() -> Yaml<'static> {
+pub(crate) fn template() -> Yaml<'static> {
     let text: &'static str = Box::leak(read("template.yaml").into_boxed_str());
     Yaml::load_from_str(text).unwrap().remove(0)
 }
 
 /// A node's string, looking through a CloudFormation tag (`!Ref X` is X).
-fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
+pub(crate) fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
     match node {
         Yaml::Tagged(_, inner) => text(inner),
         other => other.as_str().unwrap_or_default(),
@@ -26,18 +26,18 @@ fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
 }
 
 /// `(tag, value)` of a tagged scalar such as `!GetAtt SessionsTable.Arn`.
-fn tagged<'a>(node: &'a Yaml<'_>) -> Option<(&'a str, &'a str)> {
+pub(crate) fn tagged<'a>(node: &'a Yaml<'_>) -> Option<(&'a str, &'a str)> {
     match node {
         Yaml::Tagged(tag, inner) => Some((tag.suffix.as_str(), inner.as_str()?)),
         _ => None,
     }
 }
 
-fn get<'a, 'b>(node: &'a Yaml<'b>, key: &str) -> Option<&'a Yaml<'b>> {
+pub(crate) fn get<'a, 'b>(node: &'a Yaml<'b>, key: &str) -> Option<&'a Yaml<'b>> {
     node.as_mapping_get(key)
 }
 
-fn entries<'a, 'b>(node: Option<&'a Yaml<'b>>) -> Vec<(&'a str, &'a Yaml<'b>)> {
+pub(crate) fn entries<'a, 'b>(node: Option<&'a Yaml<'b>>) -> Vec<(&'a str, &'a Yaml<'b>)> {
     node.and_then(Yaml::as_mapping)
         .map(|m| m.iter().map(|(k, v)| (text(k), v)).collect())
         .unwrap_or_default()
@@ -291,117 +291,4 @@ fn template_grants_least_privilege_and_keeps_users() {
         tagged(&globals["LoggingConfig"]["ApplicationLogLevel"]),
         Some(("Ref", "LogLevel"))
     );
-}
-
-/// A statement's condition value at `op` / `key`, as text (lists joined).
-fn condition(statement: &Yaml<'_>, op: &str, key: &str) -> Vec<String> {
-    let node = &statement["Condition"][op][key];
-    match node.as_vec() {
-        Some(list) => list.iter().map(|v| text(v).to_string()).collect(),
-        None => vec![text(node).to_string()],
-    }
-}
-
-fn statements<'a, 'b>(function: &'a Yaml<'b>) -> Vec<&'a Yaml<'b>> {
-    function["Properties"]["Policies"]
-        .as_vec()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["Statement"].as_vec().unwrap().iter())
-        .collect()
-}
-
-#[test]
-fn template_wires_the_mail_path() {
-    let t = template();
-    let r = &t["Resources"];
-    // The tokens table streams new items (and only needs their new image).
-    let tokens = &r["TokensTable"]["Properties"];
-    assert_eq!(
-        text(&tokens["StreamSpecification"]["StreamViewType"]),
-        "NEW_IMAGE"
-    );
-    // The mailer: fed by that stream, partial batch failures, bounded
-    // retries, then the dead-letter queue; INSERTs only.
-    let mailer = &r["MailerFunction"];
-    assert_eq!(
-        mailer["Metadata"]["BuildProperties"]["Binary"].as_str(),
-        Some("mailer")
-    );
-    let events = entries(get(&mailer["Properties"], "Events"));
-    assert_eq!(events.len(), 1);
-    let (_, ev) = events[0];
-    assert_eq!(text(&ev["Type"]), "DynamoDB");
-    let p = &ev["Properties"];
-    assert_eq!(
-        tagged(&p["Stream"]),
-        Some(("GetAtt", "TokensTable.StreamArn"))
-    );
-    assert_eq!(
-        text(&p["FunctionResponseTypes"][0]),
-        "ReportBatchItemFailures"
-    );
-    assert!(p["MaximumRetryAttempts"]
-        .as_integer()
-        .is_some_and(|n| (1..=10).contains(&n)));
-    assert_eq!(p["BisectBatchOnFunctionError"].as_bool(), Some(true));
-    assert_eq!(
-        tagged(&p["DestinationConfig"]["OnFailure"]["Destination"]),
-        Some(("GetAtt", "MailDeadLetterQueue.Arn"))
-    );
-    assert!(text(&p["FilterCriteria"]["Filters"][0]["Pattern"]).contains("\"INSERT\""));
-    let dlq = &r["MailDeadLetterQueue"]["Properties"];
-    assert_eq!(
-        dlq["MessageRetentionPeriod"].as_integer(),
-        Some(14 * 24 * 3600)
-    );
-    assert_eq!(dlq["SqsManagedSseEnabled"].as_bool(), Some(true));
-    // SES: the one From address, and only the mailer.
-    let mailer_statements = statements(mailer);
-    let ses: Vec<_> = mailer_statements
-        .iter()
-        .filter(|s| text(&s["Action"][0]).starts_with("ses:"))
-        .collect();
-    assert_eq!(ses.len(), 1);
-    assert_eq!(
-        tagged(&ses[0]["Condition"]["StringEquals"]["ses:FromAddress"]),
-        Some(("Ref", "MailFrom"))
-    );
-    assert_eq!(
-        text(&mailer["Properties"]["Environment"]["Variables"]["MAIL_FROM"]),
-        "MailFrom"
-    );
-    // The mailer reads accounts without their password hash, and writes none.
-    for s in &mailer_statements {
-        if tagged(&s["Resource"]) == Some(("GetAtt", "UsersTable.Arn")) {
-            assert_eq!(text(&s["Action"][0]), "dynamodb:GetItem");
-            let attrs = condition(s, "ForAllValues:StringEquals", "dynamodb:Attributes");
-            assert!(
-                attrs.contains(&"email".to_string())
-                    && !attrs.contains(&"password_hash".to_string())
-            );
-        }
-    }
-    // Home reads the confirmed flag only.
-    for s in statements(&r["HomeFunction"]) {
-        if tagged(&s["Resource"]) == Some(("GetAtt", "UsersTable.Arn")) {
-            assert_eq!(
-                condition(s, "ForAllValues:StringEquals", "dynamodb:Attributes"),
-                ["pk", "email_confirmed"]
-            );
-        }
-    }
-    // Argon2 where passwords are hashed; little memory elsewhere.
-    for (f, mb) in [
-        ("PasswordFunction", 1024),
-        ("DeleteFunction", 1024),
-        ("EmailFunction", 256),
-        ("MailerFunction", 256),
-    ] {
-        assert_eq!(
-            r[f]["Properties"]["MemorySize"].as_integer(),
-            Some(mb),
-            "{f}"
-        );
-    }
 }

@@ -135,8 +135,11 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
     assert_eq!(u.calls, 2, "verify: the link, one transaction");
     eprintln!("GET /email/verify: {u:?}");
     let form = anon.get("/password/forgot").await;
-    anon.post("/password/forgot", &[("email", "alice@example.com"), ("csrf_token", &form.csrf())])
-        .await;
+    anon.post(
+        "/password/forgot",
+        &[("email", "alice@example.com"), ("csrf_token", &form.csrf())],
+    )
+    .await;
     let reset = crate::mailbox::new_mail(&env, &mut seen)
         .await
         .iter()
@@ -151,10 +154,19 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
     let form = anon.get("/password/reset").await;
     usage();
     let p = anon
-        .post("/password/reset", &[("new_password", "yet-another-password-5"), ("csrf_token", &form.csrf())])
+        .post(
+            "/password/reset",
+            &[
+                ("new_password", "yet-another-password-5"),
+                ("csrf_token", &form.csrf()),
+            ],
+        )
         .await;
     assert_eq!(p.status, 303);
     let u = usage();
-    assert_eq!(u.calls, 4, "reset: the link, the account, the sessions, one transaction");
+    assert_eq!(
+        u.calls, 4,
+        "reset: the link, the account, the sessions, one transaction"
+    );
     eprintln!("POST /password/reset: {u:?}");
 }
