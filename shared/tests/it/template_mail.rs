@@ -69,6 +69,13 @@ fn template_wires_the_mail_path() {
         Some(14 * 24 * 3600)
     );
     assert_eq!(dlq["SqsManagedSseEnabled"].as_bool(), Some(true));
+}
+
+#[test]
+fn template_keeps_ses_to_one_address_and_hashes_out_of_reach() {
+    let t = template();
+    let r = &t["Resources"];
+    let mailer = &r["MailerFunction"];
     // SES: the one From address, and only the mailer.
     let mailer_statements = statements(mailer);
     let ses: Vec<_> = mailer_statements
@@ -102,6 +109,18 @@ fn template_wires_the_mail_path() {
                 condition(s, "ForAllValues:StringEquals", "dynamodb:Attributes"),
                 ["pk", "email_confirmed"]
             );
+        }
+    }
+    // Only the delete function may delete from the users table.
+    for (name, resource) in entries(Some(r)) {
+        if text(&resource["Type"]) != "AWS::Serverless::Function" || name == "DeleteFunction" {
+            continue;
+        }
+        for s in statements(resource) {
+            if tagged(&s["Resource"]) == Some(("GetAtt", "UsersTable.Arn")) {
+                let actions: Vec<&str> = s["Action"].as_vec().unwrap().iter().map(text).collect();
+                assert!(!actions.contains(&"dynamodb:DeleteItem"), "{name}");
+            }
         }
     }
     // Argon2 where passwords are hashed; little memory elsewhere.

@@ -16,8 +16,15 @@ use std::sync::Arc;
 use shared::testing::{self, serve_dynamodb};
 use shared::{App, SystemClock};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// The command line.
+struct Args {
+    port: u16,
+    db_path: String,
+    mailer: Option<String>,
+    dead_letters: std::path::PathBuf,
+}
+
+fn args() -> Result<Args, Box<dyn std::error::Error>> {
     let mut port: u16 = std::env::var("DYNAMODB_PORT")
         .ok()
         .and_then(|p| p.parse().ok())
@@ -43,6 +50,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    Ok(Args {
+        port,
+        db_path,
+        mailer,
+        dead_letters,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Args {
+        port,
+        db_path,
+        mailer,
+        dead_letters,
+    } = args()?;
     let path = (!db_path.is_empty()).then(|| std::path::PathBuf::from(&db_path));
     if let Some(dir) = path.as_deref().and_then(std::path::Path::parent) {
         std::fs::create_dir_all(dir)?;
