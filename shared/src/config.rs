@@ -35,6 +35,11 @@ pub struct Config {
     pub(crate) site_name: String,
     /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
     pub warm_up: bool,
+    /// `LOCAL_PLAIN_HTTP=1`: the local development server, which speaks
+    /// plain HTTP: cookies without `Secure` or `__Host-`, no HSTS. Never
+    /// set on AWS, where every event came over HTTPS (API Gateway serves
+    /// only HTTPS), whatever headers the client sent.
+    pub(crate) plain_http: bool,
 }
 
 /// Failed logins allowed in one window, per username and per source IP.
@@ -65,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("password_min_length", &self.password_min_length)
             .field("login", &self.login)
             .field("warm_up", &self.warm_up)
+            .field("plain_http", &self.plain_http)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +128,7 @@ impl Config {
             argon2: argon2_cost(&get)?,
             site_name: text("SITE_NAME", "The Blog"),
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
+            plain_http: flag(&get, "LOCAL_PLAIN_HTTP")?,
         })
     }
 }
@@ -219,15 +226,17 @@ mod tests {
         assert_eq!(c.argon2.memory_kib, ARGON2_MIN_MEMORY_KIB);
         assert_eq!(c.login.per_ip, 100);
         assert!(!c.warm_up);
+        assert!(!c.plain_http, "HTTPS unless told otherwise");
         let c = cfg(&[
             ("SESSION_SECRET", SECRET),
             ("USERS_TABLE", "u"),
             ("PASSWORD_MIN_LENGTH", "15"),
             ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
             ("DYNAMODB_WARM_UP", "1"),
+            ("LOCAL_PLAIN_HTTP", "1"),
         ])
         .unwrap();
-        assert!(c.warm_up);
+        assert!(c.warm_up && c.plain_http);
         assert_eq!(c.users_table, "u");
         assert_eq!(c.password_min_length, 15);
         assert_eq!(

@@ -120,7 +120,9 @@ impl Env {
         }
     }
 
+    /// A browser speaking the app's scheme: HTTPS, or plain HTTP where the
+    /// app is the local server (`LOCAL_PLAIN_HTTP=1`).
     pub fn browser(&self) -> Browser {
-        Browser::new(self.app.clone(), true)
+        Browser::new(self.app.clone(), !self.app.config.plain_http)
     }
 }

@@ -272,3 +272,27 @@ fn template_grants_least_privilege_and_keeps_users() {
         Some(("Ref", "LogLevel"))
     );
 }
+
+#[test]
+fn only_the_local_server_speaks_plain_http() {
+    // Cookies lose `Secure` and `__Host-`, and HSTS goes, only with this
+    // switch: scripts/serve sets it, the template never does.
+    let t = template();
+    let mut envs = vec![&t["Globals"]["Function"]["Environment"]["Variables"]];
+    for (_, resource) in entries(get(&t, "Resources")) {
+        if let Some(vars) = get(resource, "Properties")
+            .and_then(|p| get(p, "Environment"))
+            .and_then(|e| get(e, "Variables"))
+        {
+            envs.push(vars);
+        }
+    }
+    for vars in envs {
+        assert!(
+            get(vars, "LOCAL_PLAIN_HTTP").is_none(),
+            "template.yaml sets LOCAL_PLAIN_HTTP"
+        );
+    }
+    assert!(!read("template.yaml").contains("LOCAL_PLAIN_HTTP"));
+    assert!(read("scripts/serve").contains("export LOCAL_PLAIN_HTTP=1"));
+}

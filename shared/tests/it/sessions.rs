@@ -30,10 +30,36 @@ async fn cookies_carry_the_right_attributes_over_https() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plain_http_uses_plain_names_and_no_secure() {
+async fn https_comes_from_the_event_not_from_x_forwarded_proto() {
+    // Every API Gateway event came over HTTPS. A client that sends its own
+    // `X-Forwarded-Proto: http` (or none) still gets `Secure`, `__Host-`
+    // and HSTS.
     let env = Env::start().await;
+    for proto in [Some("http"), Some("HTTP"), None] {
+        let mut b = env.browser();
+        let mut ev = b.event("GET", "/register", None, &[]);
+        match proto {
+            Some(p) => ev["headers"]["x-forwarded-proto"] = p.into(),
+            None => {
+                ev["headers"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("x-forwarded-proto");
+            }
+        }
+        let p = b.send_event(&ev.to_string(), "/register").await;
+        let csrf = p.set_cookie("__Host-csrf").expect("a __Host- cookie");
+        assert!(csrf.contains("Secure"), "{proto:?}: {csrf}");
+        assert!(p.set_cookie("csrf").is_none(), "{proto:?}");
+        assert!(p.header("strict-transport-security").is_some(), "{proto:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_plain_http_switch_uses_plain_names_and_no_secure() {
+    let env = Env::start_with(&[("LOCAL_PLAIN_HTTP", "1")]).await;
     let mut b = env.browser();
-    b.https = false;
+    assert!(!b.https);
     let p = b.register("Alice", "alice@example.com", PASSWORD).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let s = p.set_cookie("session").expect("session cookie");
