@@ -45,6 +45,7 @@ pub struct Config {
 /// Failed logins allowed in one window, per username and per source IP.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoginLimits {
+    /// Per username; and per device, for a browser with a device cookie.
     pub(crate) per_user: u32,
     pub(crate) per_ip: u32,
     pub(crate) window_secs: i64,

@@ -8,6 +8,8 @@ use crate::crypto::Keys;
 pub(crate) const SESSION: &str = "session";
 pub(crate) const CSRF: &str = "csrf";
 pub(crate) const FLASH: &str = "flash";
+/// The device cookie (`device.rs`): long-lived, signed, per account.
+pub(crate) const DEVICE: &str = "device";
 
 /// What a cookie's MAC covers: the name as well as the value, so a value
 /// signed for one cookie is worthless in another.

@@ -38,6 +38,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(why) => AppError::Unavailable(why),
+            // Nothing was written; trying again is the answer.
+            StoreError::Cancelled(reasons) => {
+                AppError::Unavailable(format!("transaction cancelled: {reasons:?}"))
+            }
             // "Taken" is the caller's to handle; reaching here is a bug.
             other => AppError::Bug(other.to_string()),
         }

@@ -34,6 +34,24 @@ async fn main() {
     let body = format!("username=units&password=bench-password-123&csrf_token={token}");
     bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
     rows.push(("POST /login (success)", usage()));
+    // The same browser once its session has ended: its device cookie.
+    jar.retain(|(n, _)| !n.ends_with("session"));
+    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+    rows.push(("POST /login (device cookie)", usage()));
+    // Five wrong passwords lock the name; the sixth attempt is refused
+    // before the account is read.
+    let mut other = Vec::new();
+    let token = bench::input(
+        &bench::send(&app, &mut other, "GET", "/login", None).await,
+        "csrf_token",
+    );
+    let wrong = format!("username=units&password=wrong-password-1&csrf_token={token}");
+    for _ in 0..5 {
+        bench::send(&app, &mut other, "POST", "/login", Some(&wrong)).await;
+    }
+    usage();
+    bench::send(&app, &mut other, "POST", "/login", Some(&wrong)).await;
+    rows.push(("POST /login (locked)", usage()));
 
     println!("DynamoDB per route (ReturnConsumedCapacity: TOTAL; strongly consistent reads)");
     println!("{:<30} {:>6} {:>8} {:>8}", "route", "calls", "RCU", "WCU");

@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::cookies;
 use crate::crypto::{self, Keys};
+use crate::device::Device;
 use crate::flash;
 use crate::forms;
 use crate::gateway::event::Event;
@@ -53,6 +54,8 @@ pub(crate) struct Req {
     /// The flash cookie's notices; `None` when the request had no flash
     /// cookie (a tampered one reads as `Some` of nothing).
     pub(crate) flash: Option<Vec<Notice>>,
+    /// The device cookie, when correctly signed and shaped.
+    pub(crate) device: Option<Device>,
 }
 
 impl Req {
@@ -101,6 +104,9 @@ impl Req {
                 .map(|c| c.value().to_string())
                 .filter(|v| crypto::is_random_b64_16(v)),
             flash: find(cookies::FLASH).map(|c| flash::read(keys, Some(c))),
+            device: find(cookies::DEVICE)
+                .and_then(|c| cookies::verify(keys, c))
+                .and_then(|v| Device::parse(&v)),
             headers,
             body,
             secure,

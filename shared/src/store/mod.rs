@@ -15,6 +15,7 @@ mod sessions;
 #[cfg(feature = "test-util")]
 mod tables;
 mod throttle;
+mod transact;
 mod usage;
 mod users;
 
@@ -41,6 +42,10 @@ pub(crate) enum StoreError {
     UsernameTaken,
     #[error("email already registered")]
     EmailTaken,
+    /// A transaction was cancelled: each item's reason code, in order
+    /// (`ConditionalCheckFailed`, `TransactionConflict`, `None`, ...).
+    #[error("transaction cancelled: {0:?}")]
+    Cancelled(Vec<String>),
     /// DynamoDB failed, timed out or throttled past the SDK's retries: the
     /// person may try again (503).
     #[error("DynamoDB is unavailable: {0}")]

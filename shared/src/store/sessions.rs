@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{get_n, get_s, n, s, Item};
 use super::usage::Counted;
-use super::{bug, send, unavailable, unless_gone, Result, Store};
+use super::{send, unavailable, unless_gone, Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {
@@ -34,7 +34,7 @@ pub(super) fn key(user_key: &str, token_hash: &str) -> Item {
 }
 
 impl Session {
-    fn to_item(&self) -> Item {
+    pub(super) fn to_item(&self) -> Item {
         let mut item = key(&self.user_key, &self.token_hash);
         item.extend([
             ("public_id".into(), s(&self.public_id)),
@@ -81,36 +81,6 @@ impl Store {
             .table_name(&self.sessions)
             .set_item(Some(session.to_item()));
         send!(self, Write, request).map(|_| ()).map_err(unavailable)
-    }
-
-    /// Stores `session` and resets the given counters in one transaction, so
-    /// a successful login costs one write call.
-    pub(crate) async fn put_session_and_reset(
-        &self,
-        session: &Session,
-        counter_keys: &[&str],
-    ) -> Result<()> {
-        if counter_keys.is_empty() {
-            return self.put_session(session).await;
-        }
-        let put = Put::builder()
-            .table_name(&self.sessions)
-            .set_item(Some(session.to_item()))
-            .build()
-            .map_err(bug("session put"))?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build());
-        for k in counter_keys {
-            let delete = Delete::builder()
-                .table_name(&self.throttle)
-                .key("pk", s(*k))
-                .build()
-                .map_err(bug("counter delete"))?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(delete).build());
-        }
-        send!(self, Write, tx).map(|_| ()).map_err(unavailable)
     }
 
     /// The session for this cookie, strongly consistent, so a sign-out

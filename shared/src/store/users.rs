@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::item::{get_n, get_s, malformed, n, s, Item};
 use super::usage::Counted;
-use super::{bug, send, unavailable, unless_gone, Result, Store, StoreError};
+use super::{send, unavailable, unless_gone, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
@@ -63,47 +62,43 @@ impl User {
 }
 
 impl Store {
-    /// Creates the account and reserves its email in one transaction; each
-    /// write is conditioned on the key being free, so of two racing
-    /// registrations exactly one wins.
-    pub(crate) async fn create_user(&self, user: &User, email_key: &str) -> Result<()> {
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.users)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(bug("user put"))
-        };
+    /// Creates the account and reserves its email in one transaction with
+    /// `with` (the first session, and whatever else must exist only if the
+    /// account does); the account and the marker are each conditioned on
+    /// their key being free, so of two racing registrations exactly one
+    /// wins, and a fault leaves all of it or none.
+    pub(crate) async fn create_user(
+        &self,
+        user: &User,
+        email_key: &str,
+        with: Vec<TransactWriteItem>,
+    ) -> Result<()> {
         let marker = HashMap::from([
             ("pk".to_string(), s(email_pk(email_key))),
             ("user_key".to_string(), s(&user.key)),
         ]);
-        let request = self
-            .client
-            .transact_write_items()
-            .transact_items(put(user.to_item())?)
-            .transact_items(put(marker)?);
-        let Err(e) = send!(self, Write, request) else {
-            return Ok(());
-        };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error()
-        {
-            let taken = |i: usize| {
-                t.cancellation_reasons()
-                    .get(i)
-                    .and_then(|r| r.code())
-                    .is_some_and(|c| c == "ConditionalCheckFailed")
-            };
-            if taken(0) {
-                return Err(StoreError::UsernameTaken);
+        let mut items = vec![
+            self.put_new_item(user.to_item())?,
+            self.put_new_item(marker)?,
+        ];
+        items.extend(with);
+        match self.transact(items).await {
+            Err(StoreError::Cancelled(reasons)) => {
+                let taken = |i: usize| {
+                    reasons
+                        .get(i)
+                        .is_some_and(|r| r == "ConditionalCheckFailed")
+                };
+                Err(if taken(0) {
+                    StoreError::UsernameTaken
+                } else if taken(1) {
+                    StoreError::EmailTaken
+                } else {
+                    StoreError::Cancelled(reasons)
+                })
             }
-            if taken(1) {
-                return Err(StoreError::EmailTaken);
-            }
+            other => other,
         }
-        Err(unavailable(e))
     }
 
     pub(crate) async fn get_user(&self, key: &str) -> Result<Option<User>> {

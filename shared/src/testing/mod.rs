@@ -129,7 +129,7 @@ impl App {
         };
         let email_key = email.to_lowercase();
         self.store
-            .create_user(&user, &email_key)
+            .create_user(&user, &email_key, Vec::new())
             .await
             .expect("account stored");
     }

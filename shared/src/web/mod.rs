@@ -8,6 +8,7 @@ pub(crate) mod home;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod register;
+pub(crate) mod throttle;
 
 use cookie::Cookie;
 

@@ -148,7 +148,7 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
         created_at: app.now(),
         registration_id: f.request_id.map(str::to_string),
     };
-    match app.store.create_user(&user, &email_key).await {
+    match app.store.create_user(&user, &email_key, Vec::new()).await {
         Ok(()) => Ok(Created::Ok(user)),
         Err(StoreError::UsernameTaken) => Ok(match retried(app, &key, &email_key, f).await? {
             Some(existing) => Created::Ok(existing),

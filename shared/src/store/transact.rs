@@ -1,0 +1,67 @@
+//! Transactions: the items that must change together (an account, its
+//! email marker and its first session; a session and the counter it
+//! resets), built by the store's item makers, extended by callers that
+//! need more in the same all-or-nothing write.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+
+use super::item::{s, Item};
+use super::sessions::Session;
+use super::usage::Counted;
+use super::{bug, send, unavailable, Result, Store, StoreError};
+
+impl Store {
+    /// Writes `items` all or none. A cancellation comes back as
+    /// `StoreError::Cancelled` with each item's reason code, in order.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<()> {
+        let request = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items));
+        let Err(e) = send!(self, Write, request) else {
+            return Ok(());
+        };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error()
+        {
+            let reasons = t
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_string())
+                .collect();
+            return Err(StoreError::Cancelled(reasons));
+        }
+        Err(unavailable(e))
+    }
+
+    /// Puts `item` in the users table, only where its key is free.
+    pub(crate) fn put_new_item(&self, item: Item) -> Result<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.users)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(bug("user put"))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Stores a new session.
+    pub(crate) fn put_session_item(&self, session: &Session) -> Result<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.sessions)
+            .set_item(Some(session.to_item()))
+            .build()
+            .map_err(bug("session put"))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Deletes a throttle counter (a successful login resets its own).
+    pub(crate) fn reset_counter_item(&self, key: &str) -> Result<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.throttle)
+            .key("pk", s(key))
+            .build()
+            .map_err(bug("counter delete"))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
