@@ -18,6 +18,8 @@
 //! 4. A wrong password counts against the source. A success resets the
 //!    counter the attempt was counted on, in the session's transaction.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use cookie::Cookie;
 
 use crate::app::App;
@@ -134,5 +136,38 @@ pub(crate) fn device_cookie(app: &App, req: &Req, user_key: &str) -> Cookie<'sta
 /// address as its /64, the block one subscriber gets, so nobody escapes a
 /// limit by hopping through addresses of their own block.
 pub(crate) fn source_key(ip: &str) -> String {
-    ip.to_string()
+    match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{}/64", Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
+        // API Gateway always sends an address; anything else stays as is.
+        Err(_) => ip.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_key;
+
+    #[test]
+    fn ipv6_sources_are_their_64_and_ipv4_stays_whole() {
+        assert_eq!(source_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(source_key("::ffff:203.0.113.7"), "203.0.113.7");
+        let block = "2001:db8:1:2::/64";
+        for ip in [
+            "2001:db8:1:2::1",
+            "2001:DB8:1:2:ffff:ffff:ffff:ffff",
+            "2001:db8:1:2:a:b:c:d",
+        ] {
+            assert_eq!(source_key(ip), block, "{ip}");
+        }
+        assert_eq!(source_key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(source_key("::1"), "::/64");
+        assert_eq!(source_key(""), "");
+    }
 }

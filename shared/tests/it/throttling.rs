@@ -226,3 +226,39 @@ async fn a_device_has_its_own_limit_and_leaves_the_username_alone() {
     }
     assert_eq!(forged.login("alice", PASSWORD, false).await.status, 429);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_client_is_limited_by_its_64() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "3")]).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    // Three addresses of one /64: one source.
+    for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"]
+        .iter()
+        .enumerate()
+    {
+        let mut b = env.browser();
+        b.source_ip = ip.to_string();
+        let p = b.login(&format!("user{i}"), "wrong-password", false).await;
+        assert_eq!(p.status, 401, "{ip}");
+    }
+    let mut same_block = env.browser();
+    same_block.source_ip = "2001:db8:1:2:dead:beef:0:1".into();
+    assert_eq!(same_block.login("alice", PASSWORD, false).await.status, 429);
+    // The next /64 is another source.
+    let mut next_block = env.browser();
+    next_block.source_ip = "2001:db8:1:3::1".into();
+    assert_eq!(next_block.login("alice", PASSWORD, false).await.status, 303);
+    // An IPv4-mapped address is its IPv4 address.
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "1")]).await;
+    let mut v4 = env.browser();
+    v4.source_ip = "192.0.2.5".into();
+    assert_eq!(v4.login("ghost", "wrong-password", false).await.status, 401);
+    let mut mapped = env.browser();
+    mapped.source_ip = "::ffff:192.0.2.5".into();
+    assert_eq!(
+        mapped.login("ghost2", "wrong-password", false).await.status,
+        429
+    );
+}
