@@ -150,6 +150,10 @@ pub fn env(endpoint: &str) -> Vec<(String, String)> {
         ("USERS_TABLE", "users"),
         ("SESSIONS_TABLE", "sessions"),
         ("THROTTLE_TABLE", "throttle"),
+        // The bench repeats routes from one address: measure their work,
+        // not the per-source limits.
+        ("LOGIN_IP_LIMIT", "1000000"),
+        ("REGISTER_IP_LIMIT", "1000000"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

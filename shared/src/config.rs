@@ -31,6 +31,8 @@ pub struct Config {
     pub(crate) previous_secret: Option<Vec<u8>>,
     pub(crate) password_min_length: usize,
     pub(crate) login: LoginLimits,
+    /// Registration attempts allowed per source IP per hour.
+    pub(crate) register_per_ip: u32,
     pub(crate) argon2: Argon2Cost,
     pub(crate) site_name: String,
     /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
@@ -70,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("region", &self.region)
             .field("password_min_length", &self.password_min_length)
             .field("login", &self.login)
+            .field("register_per_ip", &self.register_per_ip)
             .field("warm_up", &self.warm_up)
             .field("plain_http", &self.plain_http)
             .finish_non_exhaustive()
@@ -126,6 +129,7 @@ impl Config {
                 per_ip: number(&get, "LOGIN_IP_LIMIT", 100, 1, 1_000_000)?,
                 window_secs: 15 * 60,
             },
+            register_per_ip: number(&get, "REGISTER_IP_LIMIT", 20, 1, 1_000_000)?,
             argon2: argon2_cost(&get)?,
             site_name: text("SITE_NAME", "The Blog"),
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
@@ -226,6 +230,8 @@ mod tests {
         assert_eq!(c.password_min_length, 8);
         assert_eq!(c.argon2.memory_kib, ARGON2_MIN_MEMORY_KIB);
         assert_eq!(c.login.per_ip, 100);
+        assert_eq!(c.register_per_ip, 20);
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("REGISTER_IP_LIMIT", "0")]).is_err());
         assert!(!c.warm_up);
         assert!(!c.plain_http, "HTTPS unless told otherwise");
         let c = cfg(&[

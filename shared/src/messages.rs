@@ -10,6 +10,8 @@ pub(crate) const EMAIL_TAKEN: &str = "Email already registered.";
 pub(crate) const BAD_LOGIN: &str = "Incorrect username or password.";
 pub(crate) const TOO_MANY: &str =
     "Too many failed login attempts. Please wait 15 minutes before trying again.";
+pub(crate) const TOO_MANY_REGISTRATIONS: &str =
+    "Too many registration attempts from your network. Please try again later.";
 pub(crate) const BAD_USERNAME: &str =
     "Usernames are 3 to 50 characters: letters, digits, _ . and - only.";
 pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";

@@ -9,6 +9,7 @@
 //! - throttle (`throttle.rs`): `pk` = a counter's key, `expires_at` (TTL)
 //!   ends its window.
 
+mod batch;
 mod client;
 mod item;
 mod sessions;

@@ -49,7 +49,7 @@ impl Store {
         Ok(out.item().map(Counter::from_item).unwrap_or_default())
     }
 
-    /// Adds one failure to a counter whose window is `window` seconds,
+    /// Adds one (a failure, or an attempt) to a counter whose window is `window` seconds,
     /// starting a new window when the old one has passed; returns the count.
     /// One atomic `UpdateItem`: parallel callers each see a distinct count.
     pub(crate) async fn add_failure(&self, key: &str, now: i64, window: i64) -> Result<u32> {

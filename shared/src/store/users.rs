@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
 
 use super::item::{get_n, get_s, malformed, n, s, Item};
 use super::usage::Counted;
-use super::{send, unavailable, unless_gone, Result, Store, StoreError};
+use super::{bug, send, unavailable, unless_gone, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
@@ -20,6 +20,14 @@ pub(crate) struct User {
     /// The one-time id of the registration form that created the account, so
     /// a retried submission of that same form succeeds instead of failing.
     pub(crate) registration_id: Option<String>,
+}
+
+/// What a registration found before hashing: the account that holds the
+/// name, if any, and whether the address is taken.
+#[derive(Debug, Default)]
+pub(crate) struct Availability {
+    pub(crate) user: Option<User>,
+    pub(crate) email_taken: bool,
 }
 
 pub(super) fn user_pk(key: &str) -> String {
@@ -99,6 +107,31 @@ impl Store {
             }
             other => other,
         }
+    }
+
+    /// Whether a name and an address are free, in one strongly consistent
+    /// `BatchGetItem`: the account holding the name, if any, and whether
+    /// the address is registered. A registration asks before it hashes the
+    /// password; the conditional transaction stays the guarantee.
+    pub(crate) async fn availability(&self, key: &str, email_key: &str) -> Result<Availability> {
+        let keys = [user_pk(key), email_pk(email_key)]
+            .map(|pk| HashMap::from([("pk".to_string(), s(pk))]));
+        let wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys.to_vec()))
+            .consistent_read(true)
+            .build()
+            .map_err(bug("availability keys"))?;
+        let items = self
+            .batch_get(HashMap::from([(self.users.clone(), wanted)]))
+            .await?;
+        let mut found = Availability::default();
+        for (_, item) in items {
+            match get_s(&item, "pk")? {
+                pk if pk.starts_with("USER#") => found.user = Some(User::from_item(&item)?),
+                _ => found.email_taken = true,
+            }
+        }
+        Ok(found)
     }
 
     pub(crate) async fn get_user(&self, key: &str) -> Result<Option<User>> {

@@ -5,7 +5,7 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
-use super::{audit, new_session, Result};
+use super::{audit, new_session, throttle, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
 use crate::forms::Form;
@@ -114,6 +114,17 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     if let Some((status, why)) = fields.problem(app) {
         return fail(visit, status, &why);
     }
+    // Counted before any account is looked up or any password hashed.
+    if !throttle::registration_allowed(app, req).await? {
+        audit(
+            app,
+            req,
+            "register_ip_limited",
+            &validate::username_key(fields.username),
+        );
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return fail(visit, status, messages::TOO_MANY_REGISTRATIONS);
+    }
     let user = match create(app, &fields).await? {
         Created::Ok(user) => user,
         Created::Taken(message) => return fail(visit, StatusCode::CONFLICT, message),
@@ -140,6 +151,18 @@ enum Created {
 async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
     let key = validate::username_key(f.username);
     let email_key = validate::email_key(f.email);
+    // Taken names and addresses are answered before Argon2id runs: one
+    // read, which a successful registration pays too (README, "Availability before hashing").
+    let found = app.store.availability(&key, &email_key).await?;
+    if let Some(existing) = found.user {
+        return Ok(match retried(app, existing, &email_key, f).await? {
+            Some(existing) => Created::Ok(existing),
+            None => Created::Taken(messages::USERNAME_TAKEN),
+        });
+    }
+    if found.email_taken {
+        return Ok(Created::Taken(messages::EMAIL_TAKEN));
+    }
     let user = User {
         key: key.clone(),
         username: f.username.to_string(),
@@ -150,10 +173,17 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
     };
     match app.store.create_user(&user, &email_key, Vec::new()).await {
         Ok(()) => Ok(Created::Ok(user)),
-        Err(StoreError::UsernameTaken) => Ok(match retried(app, &key, &email_key, f).await? {
-            Some(existing) => Created::Ok(existing),
-            None => Created::Taken(messages::USERNAME_TAKEN),
-        }),
+        // Taken since the read: a racing registration, perhaps this same
+        // form submitted twice.
+        Err(StoreError::UsernameTaken) => {
+            let Some(existing) = app.store.get_user(&key).await? else {
+                return Ok(Created::Taken(messages::USERNAME_TAKEN));
+            };
+            Ok(match retried(app, existing, &email_key, f).await? {
+                Some(existing) => Created::Ok(existing),
+                None => Created::Taken(messages::USERNAME_TAKEN),
+            })
+        }
         Err(StoreError::EmailTaken) => Ok(Created::Taken(messages::EMAIL_TAKEN)),
         Err(e) => Err(e.into()),
     }
@@ -162,11 +192,13 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
 /// Whether a "taken" username was taken by this very form, submitted twice
 /// (a double click, a retry on a flaky network): same one-time form id,
 /// same email, same password. Then the second submission succeeds too.
-async fn retried(app: &App, key: &str, email_key: &str, f: &Fields<'_>) -> Result<Option<User>> {
+async fn retried(
+    app: &App,
+    existing: User,
+    email_key: &str,
+    f: &Fields<'_>,
+) -> Result<Option<User>> {
     let Some(id) = f.request_id else {
-        return Ok(None);
-    };
-    let Some(existing) = app.store.get_user(key).await? else {
         return Ok(None);
     };
     let same_form = existing.registration_id.as_deref() == Some(id)

@@ -17,6 +17,9 @@
 //!    distinct count, so none slips past.
 //! 4. A wrong password counts against the source. A success resets the
 //!    counter the attempt was counted on, in the session's transaction.
+//!
+//! Registration has its own per-source counter (`registration_allowed`):
+//! every attempt counts, `REGISTER_IP_LIMIT` per hour.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -114,6 +117,21 @@ pub(crate) async fn failed(app: &App, req: &Req) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Counts a registration attempt against its source; `false` once the
+/// source has made more than `REGISTER_IP_LIMIT` in the hour. Counted
+/// before any account is looked up or any password hashed.
+pub(crate) async fn registration_allowed(app: &App, req: &Req) -> Result<bool> {
+    let counter = format!("reg#{}", source_key(&req.source_ip));
+    let count = app
+        .store
+        .add_failure(&counter, app.now(), REGISTER_WINDOW_SECS)
+        .await?;
+    Ok(count <= app.config.register_per_ip)
+}
+
+/// The registration limit's window.
+const REGISTER_WINDOW_SECS: i64 = 60 * 60;
 
 /// The device cookie for a browser that just signed in to `user_key`: the
 /// one it has, refreshed, or a new one.

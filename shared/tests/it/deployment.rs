@@ -12,13 +12,13 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(crate::repo_file(rel)).unwrap()
 }
 
-fn template() -> Yaml<'static> {
+pub(crate) fn template() -> Yaml<'static> {
     let text: &'static str = Box::leak(read("template.yaml").into_boxed_str());
     Yaml::load_from_str(text).unwrap().remove(0)
 }
 
 /// A node's string, looking through a CloudFormation tag (`!Ref X` is X).
-fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
+pub(crate) fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
     match node {
         Yaml::Tagged(_, inner) => text(inner),
         other => other.as_str().unwrap_or_default(),
@@ -26,18 +26,18 @@ fn text<'a>(node: &'a Yaml<'_>) -> &'a str {
 }
 
 /// `(tag, value)` of a tagged scalar such as `!GetAtt SessionsTable.Arn`.
-fn tagged<'a>(node: &'a Yaml<'_>) -> Option<(&'a str, &'a str)> {
+pub(crate) fn tagged<'a>(node: &'a Yaml<'_>) -> Option<(&'a str, &'a str)> {
     match node {
         Yaml::Tagged(tag, inner) => Some((tag.suffix.as_str(), inner.as_str()?)),
         _ => None,
     }
 }
 
-fn get<'a, 'b>(node: &'a Yaml<'b>, key: &str) -> Option<&'a Yaml<'b>> {
+pub(crate) fn get<'a, 'b>(node: &'a Yaml<'b>, key: &str) -> Option<&'a Yaml<'b>> {
     node.as_mapping_get(key)
 }
 
-fn entries<'a, 'b>(node: Option<&'a Yaml<'b>>) -> Vec<(&'a str, &'a Yaml<'b>)> {
+pub(crate) fn entries<'a, 'b>(node: Option<&'a Yaml<'b>>) -> Vec<(&'a str, &'a Yaml<'b>)> {
     node.and_then(Yaml::as_mapping)
         .map(|m| m.iter().map(|(k, v)| (text(k), v)).collect())
         .unwrap_or_default()
@@ -206,7 +206,9 @@ fn template_tables_have_the_keys_and_ttl_the_tests_create() {
 }
 
 /// Every action a function's policies allow, with the resources named.
-fn policy_statements<'a, 'b>(function: &'a Yaml<'b>) -> Vec<(Vec<&'a str>, &'a Yaml<'b>)> {
+pub(crate) fn policy_statements<'a, 'b>(
+    function: &'a Yaml<'b>,
+) -> Vec<(Vec<&'a str>, &'a Yaml<'b>)> {
     let mut out = Vec::new();
     for policy in function["Properties"]["Policies"].as_vec().unwrap() {
         assert!(policy.as_str().is_none(), "a managed policy: {policy:?}");

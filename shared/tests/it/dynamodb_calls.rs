@@ -23,8 +23,8 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        2,
-        "registration: one transaction and one write"
+        4,
+        "registration: source counter, availability, transaction, session"
     );
     b.get("/").await;
     assert_eq!(usage().calls, 1, "a signed-in page: one read");
