@@ -4,11 +4,12 @@
 //! need more in the same all-or-nothing write.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use super::item::{s, Item};
 use super::sessions::Session;
 use super::usage::Counted;
+use super::users::user_pk;
 use super::{bug, send, unavailable, Result, Store, StoreError};
 
 impl Store {
@@ -63,5 +64,19 @@ impl Store {
             .build()
             .map_err(bug("counter delete"))?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Removes the account's registration form id: its first sign-in ends
+    /// the form's resubmission for good. Conditioned on the account
+    /// existing, so it never creates an item.
+    pub(crate) fn forget_registration_item(&self, user_key: &str) -> Result<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.users)
+            .key("pk", s(user_pk(user_key)))
+            .update_expression("REMOVE registration_id")
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(bug("registration id removal"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }

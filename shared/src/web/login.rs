@@ -110,11 +110,15 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     let remember = form.checked("remember");
     let (session, cookie) = new_session(app, req, &user, remember);
     // The session and the reset of the counter that counted this attempt,
-    // in one transaction.
-    let items = vec![
+    // in one transaction; the first sign-in also retires the registration
+    // form's id (`web::register::retried`).
+    let mut items = vec![
         app.store.put_session_item(&session)?,
         app.store.reset_counter_item(&counted.counter)?,
     ];
+    if user.registration_id.is_some() {
+        items.push(app.store.forget_registration_item(&user.key)?);
+    }
     app.store.transact(items).await?;
     audit(app, req, "login_success", &user.key);
     let welcome = Notice::WelcomeBack {

@@ -5,7 +5,8 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
-use super::{audit, new_session, throttle, Result};
+use super::throttle::{self, Gate};
+use super::{audit, new_session, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
 use crate::forms::Form;
@@ -125,7 +126,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return fail(visit, status, messages::TOO_MANY_REGISTRATIONS);
     }
-    let user = match create(app, &fields).await? {
+    let user = match create(app, req, &fields).await? {
         Created::Ok(user) => user,
         Created::Taken(message) => return fail(visit, StatusCode::CONFLICT, message),
     };
@@ -148,14 +149,14 @@ enum Created {
     Taken(&'static str),
 }
 
-async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
+async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
     let key = validate::username_key(f.username);
     let email_key = validate::email_key(f.email);
     // Taken names and addresses are answered before Argon2id runs: one
     // read, which a successful registration pays too (README, "Availability before hashing").
     let found = app.store.availability(&key, &email_key).await?;
     if let Some(existing) = found.user {
-        return Ok(match retried(app, existing, &email_key, f).await? {
+        return Ok(match retried(app, req, existing, &email_key, f).await? {
             Some(existing) => Created::Ok(existing),
             None => Created::Taken(messages::USERNAME_TAKEN),
         });
@@ -179,7 +180,7 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
             let Some(existing) = app.store.get_user(&key).await? else {
                 return Ok(Created::Taken(messages::USERNAME_TAKEN));
             };
-            Ok(match retried(app, existing, &email_key, f).await? {
+            Ok(match retried(app, req, existing, &email_key, f).await? {
                 Some(existing) => Created::Ok(existing),
                 None => Created::Taken(messages::USERNAME_TAKEN),
             })
@@ -189,11 +190,20 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
     }
 }
 
-/// Whether a "taken" username was taken by this very form, submitted twice
-/// (a double click, a retry on a flaky network): same one-time form id,
-/// same email, same password. Then the second submission succeeds too.
+/// How long after the account was created its registration form may be
+/// submitted again (a double click, a retry on a flaky network).
+const RESUBMIT_SECS: i64 = 10 * 60;
+
+/// Whether a "taken" username was taken by this very form, submitted again
+/// soon after: same one-time form id, same email, same password. Then that
+/// submission signs in too. Only within 10 minutes of the account's
+/// creation and until its first sign-in (which removes the id), and the
+/// password check counts like a login attempt on the name
+/// (`throttle::check`), so holding the form id is no unthrottled way to
+/// test passwords.
 async fn retried(
     app: &App,
+    req: &Req,
     existing: User,
     email_key: &str,
     f: &Fields<'_>,
@@ -203,9 +213,22 @@ async fn retried(
     };
     let same_form = existing.registration_id.as_deref() == Some(id)
         && validate::email_key(&existing.email) == email_key
-        && app
-            .hasher
-            .verify(Some(&existing.password_hash), f.password)
-            .await;
-    Ok(same_form.then_some(existing))
+        && app.now() - existing.created_at <= RESUBMIT_SECS;
+    if !same_form {
+        return Ok(None);
+    }
+    if let Gate::Closed(limit) = throttle::check(app, req, &existing.key).await? {
+        audit(app, req, limit.event(), &existing.key);
+        return Ok(None);
+    }
+    if app
+        .hasher
+        .verify(Some(&existing.password_hash), f.password)
+        .await
+    {
+        return Ok(Some(existing));
+    }
+    throttle::failed(app, req).await?;
+    audit(app, req, "login_failure", &existing.key);
+    Ok(None)
 }

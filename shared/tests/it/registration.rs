@@ -88,3 +88,82 @@ async fn a_taken_name_or_address_is_answered_before_hashing() {
         assert_eq!(env.app.usage().calls, 2, "{name}");
     }
 }
+
+/// The register form's fields for Alice, as `b` got the form.
+async fn alices_form(b: &mut Browser) -> Vec<(String, String)> {
+    let form = b.get("/register").await;
+    [
+        ("username", "Alice".to_string()),
+        ("email", "alice@example.com".to_string()),
+        ("password", PASSWORD.to_string()),
+        ("csrf_token", form.csrf()),
+        ("request_id", form.input("request_id").unwrap()),
+    ]
+    .map(|(k, v)| (k.to_string(), v))
+    .to_vec()
+}
+
+/// POSTs `fields` to /register, with `password` in place of the form's.
+async fn resubmit(b: &mut Browser, fields: &[(String, String)], password: &str) -> u16 {
+    b.cookies.retain(|(n, _)| n != "__Host-session");
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if k == "password" {
+                    password
+                } else {
+                    v.as_str()
+                },
+            )
+        })
+        .collect();
+    b.post("/register", &fields).await.status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_form_can_be_resubmitted_for_10_minutes_only() {
+    let env = Env::start().await;
+    let mut b = env.browser();
+    let fields = alices_form(&mut b).await;
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 303);
+    env.clock.advance(9 * 60);
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 303, "a retry");
+    env.clock.advance(60 + 1);
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 409, "too late");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubmitting_counts_as_login_attempts_on_the_name() {
+    let env = Env::start().await;
+    let mut b = env.browser();
+    let fields = alices_form(&mut b).await;
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 303);
+    // Someone holding the form guesses passwords through it...
+    for i in 0..5 {
+        let status = resubmit(&mut b, &fields, &format!("guess-number-{i}")).await;
+        assert_eq!(status, 409);
+    }
+    // ...and has used up the name's attempts: the right one is refused
+    // there, and at the login form.
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 409);
+    let mut c = env.browser();
+    c.source_ip = "192.0.2.80".into();
+    assert_eq!(c.login("alice", PASSWORD, false).await.status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_sign_in_ends_the_forms_resubmission() {
+    let env = Env::start().await;
+    let mut b = env.browser();
+    let fields = alices_form(&mut b).await;
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 303);
+    let mut c = env.browser();
+    assert_eq!(c.login("alice", PASSWORD, false).await.status, 303);
+    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 409);
+    // The account itself is untouched.
+    let mut d = env.browser();
+    assert_eq!(d.login("ALICE", PASSWORD, false).await.status, 303);
+    assert!(d.get("/account").await.body.contains("alice@example.com"));
+}
