@@ -21,12 +21,22 @@ pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 
 /// `Clear-Site-Data`) is decided by its kind, never by its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Notice {
-    Registered { username: String },
-    WelcomeBack { username: String },
+    Registered {
+        username: String,
+    },
+    WelcomeBack {
+        username: String,
+    },
     LoggedOut,
     LogInFirst,
     SessionEnded,
     OthersEnded,
+    /// "Sign out everywhere else" stopped part-way: how many other
+    /// sessions were ended, and how many are left.
+    OthersPartlyEnded {
+        ended: usize,
+        left: usize,
+    },
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -40,7 +50,7 @@ pub(crate) enum Level {
 impl Notice {
     pub(crate) fn level(&self) -> Level {
         match self {
-            Notice::LogInFirst => Level::Info,
+            Notice::LogInFirst | Notice::OthersPartlyEnded { .. } => Level::Info,
             _ => Level::Success,
         }
     }
@@ -55,6 +65,9 @@ impl Notice {
             Notice::LogInFirst => "Please log in first.".into(),
             Notice::SessionEnded => "Session signed out.".into(),
             Notice::OthersEnded => "Signed out of all other sessions.".into(),
+            Notice::OthersPartlyEnded { ended, left } => format!(
+                "Signed out of {ended} other sessions, but {left} could not be ended just now. Please try again."
+            ),
         }
     }
 

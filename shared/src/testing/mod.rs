@@ -7,6 +7,7 @@
 
 mod browser;
 mod env;
+mod faults;
 pub mod runtime_api;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 pub use browser::{event, host, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, START};
+pub use faults::{Fault, FaultInterceptor, Faults};
 
 use crate::app::App;
 use crate::clock::Clock;
@@ -132,6 +134,32 @@ impl App {
             .create_user(&user, &email_key, Vec::new())
             .await
             .expect("account stored");
+    }
+
+    /// Stores `n` more sessions of the account `key` directly, as other
+    /// browsers' logins would.
+    pub async fn plant_sessions(&self, key: &str, n: usize) {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers");
+        let user = user.expect("the account exists");
+        let now = self.now();
+        for _ in 0..n {
+            let token = crate::session::new_token();
+            let s = crate::store::Session {
+                user_key: user.key.clone(),
+                token_hash: crate::crypto::token_hash(&token),
+                public_id: crate::session::new_public_id(),
+                username: user.username.clone(),
+                email: user.email.clone(),
+                member_since: user.created_at,
+                created_at: now,
+                last_seen: now,
+                expires_at: crate::session::expires_at(now, now, false),
+                remember: false,
+                user_agent: "planted".into(),
+                source_ip: "192.0.2.1".into(),
+            };
+            self.store.put_session(&s).await.expect("session stored");
+        }
     }
 
     /// A page rendered alone, with `layout`'s values.

@@ -1,6 +1,7 @@
 //! GET `/register` (the form, with a one-time request id) and POST
 //! `/register`: checks, the account created whole or not at all, signed in.
 
+use cookie::Cookie;
 use http::StatusCode;
 use tera::Context;
 
@@ -126,25 +127,25 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return fail(visit, status, messages::TOO_MANY_REGISTRATIONS);
     }
-    let user = match create(app, req, &fields).await? {
-        Created::Ok(user) => user,
+    let (user, cookie) = match create(app, req, &fields).await? {
+        Created::Ok(signed_in) => *signed_in,
         Created::Taken(message) => return fail(visit, StatusCode::CONFLICT, message),
     };
-    let (session, cookie) = new_session(app, req, &user, false);
-    app.store.put_session(&session).await?;
     audit(app, req, "register", &user.key);
     let welcome = Notice::Registered {
         username: user.username.clone(),
     };
     Ok(Reply::redirect("/")
         .cookie(cookie)
+        .cookie(throttle::device_cookie(app, req, &user.key))
         .cookie(visit.flash(app, welcome)))
 }
 
 /// What creating the account came to.
 enum Created {
-    /// Created now, or by this same form a moment ago.
-    Ok(User),
+    /// Created now, or by this same form a moment ago: signed in, with the
+    /// session cookie.
+    Ok(Box<(User, Cookie<'static>)>),
     /// The username or the email belongs to another account.
     Taken(&'static str),
 }
@@ -153,13 +154,11 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
     let key = validate::username_key(f.username);
     let email_key = validate::email_key(f.email);
     // Taken names and addresses are answered before Argon2id runs: one
-    // read, which a successful registration pays too (README, "Availability before hashing").
+    // read, which a successful registration pays too (README, "Availability
+    // before hashing").
     let found = app.store.availability(&key, &email_key).await?;
     if let Some(existing) = found.user {
-        return Ok(match retried(app, req, existing, &email_key, f).await? {
-            Some(existing) => Created::Ok(existing),
-            None => Created::Taken(messages::USERNAME_TAKEN),
-        });
+        return again(app, req, existing, &email_key, f).await;
     }
     if found.email_taken {
         return Ok(Created::Taken(messages::EMAIL_TAKEN));
@@ -172,22 +171,37 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
         created_at: app.now(),
         registration_id: f.request_id.map(str::to_string),
     };
-    match app.store.create_user(&user, &email_key, Vec::new()).await {
-        Ok(()) => Ok(Created::Ok(user)),
+    // The account, its address and its first session: one transaction, so
+    // a fault leaves all of it or none.
+    let (session, cookie) = new_session(app, req, &user, false);
+    let with = vec![app.store.put_session_item(&session)?];
+    match app.store.create_user(&user, &email_key, with).await {
+        Ok(()) => Ok(Created::Ok(Box::new((user, cookie)))),
         // Taken since the read: a racing registration, perhaps this same
         // form submitted twice.
-        Err(StoreError::UsernameTaken) => {
-            let Some(existing) = app.store.get_user(&key).await? else {
-                return Ok(Created::Taken(messages::USERNAME_TAKEN));
-            };
-            Ok(match retried(app, req, existing, &email_key, f).await? {
-                Some(existing) => Created::Ok(existing),
-                None => Created::Taken(messages::USERNAME_TAKEN),
-            })
-        }
+        Err(StoreError::UsernameTaken) => match app.store.get_user(&key).await? {
+            Some(existing) => again(app, req, existing, &email_key, f).await,
+            None => Ok(Created::Taken(messages::USERNAME_TAKEN)),
+        },
         Err(StoreError::EmailTaken) => Ok(Created::Taken(messages::EMAIL_TAKEN)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The name is taken: by this very form, resubmitted (then sign in), or not.
+async fn again(
+    app: &App,
+    req: &Req,
+    existing: User,
+    email_key: &str,
+    f: &Fields<'_>,
+) -> Result<Created> {
+    let Some(user) = retried(app, req, existing, email_key, f).await? else {
+        return Ok(Created::Taken(messages::USERNAME_TAKEN));
+    };
+    let (session, cookie) = new_session(app, req, &user, false);
+    app.store.put_session(&session).await?;
+    Ok(Created::Ok(Box::new((user, cookie))))
 }
 
 /// How long after the account was created its registration form may be

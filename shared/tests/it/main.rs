@@ -5,6 +5,7 @@
 //! event fixtures; arbitrary input; the DynamoDB warm-up. The helpers are
 //! `shared::testing` (the `test-util` feature).
 
+mod atomic;
 mod audit;
 mod bad_input;
 mod csrf;

@@ -140,14 +140,18 @@ async fn resubmitting_counts_as_login_attempts_on_the_name() {
     let mut b = env.browser();
     let fields = alices_form(&mut b).await;
     assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 303);
-    // Someone holding the form guesses passwords through it...
+    // Someone holding the form (its fields and the browser's CSRF cookie,
+    // not Alice's session or device cookie) guesses passwords through it...
+    let mut m = env.browser();
+    m.cookies = b.cookies.clone();
+    m.cookies.retain(|(n, _)| n == "__Host-csrf");
     for i in 0..5 {
-        let status = resubmit(&mut b, &fields, &format!("guess-number-{i}")).await;
+        let status = resubmit(&mut m, &fields, &format!("guess-number-{i}")).await;
         assert_eq!(status, 409);
     }
     // ...and has used up the name's attempts: the right one is refused
     // there, and at the login form.
-    assert_eq!(resubmit(&mut b, &fields, PASSWORD).await, 409);
+    assert_eq!(resubmit(&mut m, &fields, PASSWORD).await, 409);
     let mut c = env.browser();
     c.source_ip = "192.0.2.80".into();
     assert_eq!(c.login("alice", PASSWORD, false).await.status, 429);
