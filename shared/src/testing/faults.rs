@@ -43,6 +43,18 @@ pub struct Faults {
     rules: Mutex<Vec<Rule>>,
     /// Every call sent (each SDK attempt): its operation and when.
     sent: Mutex<Vec<(String, Instant)>>,
+    /// What each call asked of which table, as IAM sees it.
+    grants: Mutex<Vec<Grant>>,
+}
+
+/// One permission a call needs: the IAM action, the table, and the
+/// operation it was part of (`TransactWriteItems` for a transaction's
+/// items), as IAM's `dynamodb:EnclosingOperation` names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    pub action: String,
+    pub table: String,
+    pub enclosing: Option<String>,
 }
 
 /// What `modify_before_transmit` decided, for `modify_before_deserialization`
@@ -89,6 +101,47 @@ impl Faults {
             .collect()
     }
 
+    /// The permissions the calls since the last look needed.
+    pub fn take_grants(&self) -> Vec<Grant> {
+        std::mem::take(&mut *self.grants.lock().expect("grants"))
+    }
+
+    fn note_grants(&self, operation: &str, body: &serde_json::Value) {
+        let grant = |action: &str, table: &serde_json::Value, enclosing: Option<&str>| Grant {
+            action: format!("dynamodb:{action}"),
+            table: table.as_str().unwrap_or_default().to_string(),
+            enclosing: enclosing.map(str::to_string),
+        };
+        let mut found = Vec::new();
+        match operation {
+            "BatchGetItem" => {
+                for table in body["RequestItems"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.keys())
+                {
+                    found.push(grant(operation, &table.as_str().into(), None));
+                }
+            }
+            "TransactWriteItems" => {
+                for item in body["TransactItems"].as_array().into_iter().flatten() {
+                    for (kind, action) in [
+                        ("Put", "PutItem"),
+                        ("Update", "UpdateItem"),
+                        ("Delete", "DeleteItem"),
+                        ("ConditionCheck", "ConditionCheckItem"),
+                    ] {
+                        if let Some(op) = item.get(kind) {
+                            found.push(grant(action, &op["TableName"], Some(operation)));
+                        }
+                    }
+                }
+            }
+            _ => found.push(grant(operation, &body["TableName"], None)),
+        }
+        self.grants.lock().expect("grants").extend(found);
+    }
+
     /// The interceptor to give the app's SDK client.
     pub fn interceptor(self: &Arc<Self>) -> FaultInterceptor {
         FaultInterceptor(self.clone())
@@ -132,6 +185,7 @@ impl Intercept for FaultInterceptor {
             .bytes()
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or_default();
+        self.0.note_grants(&operation, &sent);
         let marker = match fault {
             None => {
                 // A retry of a faulty call must not inherit its fault.

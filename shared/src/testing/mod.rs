@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub use browser::{event, host, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, START};
-pub use faults::{Fault, FaultInterceptor, Faults};
+pub use faults::{Fault, FaultInterceptor, Faults, Grant};
 
 use crate::app::App;
 use crate::clock::Clock;

@@ -14,6 +14,7 @@ mod devices;
 mod dynamodb_calls;
 mod events;
 mod faults;
+mod grants;
 mod guards;
 mod pages;
 mod password;
