@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::Config;
 
-pub(crate) use client::client;
+pub(crate) use client::{client, RootsError};
 pub(crate) use sessions::Session;
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;

@@ -51,7 +51,7 @@ pub fn app_with_sdk(
     customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
 ) -> App {
     let mut app = App::new(config.clone(), clock).expect("app");
-    let client = store::client(&config);
+    let client = store::client(&config).expect("client");
     let sdk = customize(client.config().to_builder()).build();
     app.store = Store::new(aws_sdk_dynamodb::Client::from_conf(sdk), &config);
     app
@@ -189,7 +189,7 @@ pub mod init {
         Keys::new(&config.secret, config.previous_secret.as_deref())
     }
     pub fn sdk_client(config: &Config) -> impl Sized {
-        store::client(config)
+        store::client(config).expect("client")
     }
     pub fn hasher(config: &Config) -> impl Sized {
         Hasher::new(config).expect("hasher")

@@ -32,3 +32,37 @@ async fn unreachable_dynamodb_gives_503_within_the_timeouts() {
     assert_eq!(p.status, 503);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unprocessed_keys_are_asked_for_again_after_a_random_wait() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    // DynamoDB throttles the availability read three times, then answers.
+    faults.inject("BatchGetItem", 1..=3, Fault::Unprocessed);
+    let before = faults.count("BatchGetItem");
+    let mut b = env.browser();
+    env.app.usage();
+    let p = b.register("Alice", "alice@example.com", PASSWORD).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(faults.count("BatchGetItem") - before, 4, "three retries");
+    // Full jitter (AWS's advice): random waits of up to 50, 100 and 200 ms
+    // (the schedule is unit-tested in store::batch). All three drawn as
+    // zero: about once in 10^14.
+    let waited = env.app.usage().waited;
+    assert!(waited > std::time::Duration::ZERO, "no back-off");
+    assert!(
+        waited <= std::time::Duration::from_millis(350),
+        "{waited:?}"
+    );
+    let sent = faults.sent_at("BatchGetItem");
+    let gaps: std::time::Duration = sent[before..].windows(2).map(|w| w[1] - w[0]).sum();
+    assert!(
+        gaps >= waited,
+        "the waits came between the calls: {gaps:?} {waited:?}"
+    );
+    // Four unprocessed answers in a row: the page says to try again.
+    faults.inject("BatchGetItem", 1..=4, Fault::Unprocessed);
+    let mut c = env.browser();
+    let p = c.register("Bob", "bob@example.com", PASSWORD).await;
+    assert_eq!(p.status, 503);
+}
