@@ -31,6 +31,8 @@ use crate::config::Config;
 pub(crate) use client::{client, RootsError};
 pub(crate) use sessions::Session;
 #[cfg(feature = "test-util")]
+pub use tables::TableCheck;
+#[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};
 pub(crate) use users::User;

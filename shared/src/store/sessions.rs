@@ -51,7 +51,7 @@ impl Session {
         item
     }
 
-    fn from_item(item: &Item) -> Result<Self> {
+    pub(super) fn from_item(item: &Item) -> Result<Self> {
         Ok(Session {
             user_key: get_s(item, "user_key")?,
             token_hash: get_s(item, "token_hash")?,

@@ -20,8 +20,8 @@ pub use faults::{Fault, FaultInterceptor, Faults, Grant};
 use crate::app::App;
 use crate::clock::Clock;
 use crate::config::Config;
-pub use crate::store::UsageCount;
 use crate::store::{self, Store, User};
+pub use crate::store::{TableCheck, UsageCount};
 use crate::views::{Chrome, Viewer};
 
 /// A clock that only moves when told to: for tests of expiry rules.
@@ -61,6 +61,13 @@ pub fn app_with_sdk(
 /// where the app's DynamoDB lacks them.
 pub async fn create_tables(app: &App) -> Result<(), String> {
     app.store.create_tables().await.map_err(|e| e.to_string())
+}
+
+/// Reads the users and sessions tables whole and checks that nothing is
+/// half-written (accounts with their address markers and back, sessions
+/// of existing accounts); what it found, or every problem.
+pub async fn check_tables(app: &App) -> Result<TableCheck, Vec<String>> {
+    app.store.check_tables().await
 }
 
 /// Each table's configured name, key attributes (hash, then range) and

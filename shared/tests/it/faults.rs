@@ -66,3 +66,64 @@ async fn unprocessed_keys_are_asked_for_again_after_a_random_wait() {
     let p = c.register("Bob", "bob@example.com", PASSWORD).await;
     assert_eq!(p.status, 503);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_stopped_and_restarted_on_its_file_the_app_carries_on() {
+    // What scripts/soak does to the local site, in small: the database
+    // stops, every page that needs it is a 503, and when it is back on the
+    // same file and port the same app (no restart) serves the accounts and
+    // sessions made before, with nothing half-written.
+    let dir = std::env::temp_dir().join(format!("restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dynamodb.sqlite");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut db = serve_dynamodb(listener, Some(&file)).unwrap();
+    let env = Env::app_at(&db.endpoint, &[]);
+    create_tables(&env.app).await.unwrap();
+    let mut alice = env.browser();
+    assert_eq!(
+        alice
+            .register("Alice", "alice@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    db.stop().await.unwrap();
+
+    let home = alice.get("/").await;
+    assert_eq!(home.status, 503);
+    assert!(home.body.contains("try again"));
+    let mut bob = env.browser();
+    assert_eq!(
+        bob.register("Bob", "bob@example.com", PASSWORD)
+            .await
+            .status,
+        503
+    );
+    assert_eq!(bob.login("alice", PASSWORD, false).await.status, 503);
+    assert_eq!(
+        env.browser().get("/login").await.status,
+        200,
+        "no database needed"
+    );
+
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let mut db = serve_dynamodb(listener, Some(&file)).unwrap();
+    assert!(
+        alice.get("/").await.body.contains("Hello, Alice"),
+        "her session survived"
+    );
+    assert_eq!(
+        bob.register("Bob", "bob@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let mut carol = env.browser();
+    assert_eq!(carol.login("alice", PASSWORD, false).await.status, 303);
+    let check = check_tables(&env.app).await.expect("nothing half-written");
+    assert_eq!((check.accounts, check.sessions), (2, 3));
+    db.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

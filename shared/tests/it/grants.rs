@@ -113,8 +113,14 @@ async fn drive() -> Used {
     .await;
     d.env.clock.advance(6 * 60);
     d.post(&mut a, "/logout", &[("csrf_token", &token)]).await;
-    // Logins: wrong, right (the first: the form id goes), with the device
-    // cookie, the name locked, the source over its limit.
+    logins(&mut d).await;
+    d.used
+}
+
+/// Logins: wrong, right (the first: the form id goes), with the device
+/// cookie, the name locked, the source over its limit, a weak hash; then
+/// counters' windows ending, and the registration limit.
+async fn logins(d: &mut Drive) {
     let mut b = d.env.browser();
     d.login(&mut b, "alice", "wrong-password").await;
     assert_eq!(d.login(&mut b, "alice", PASSWORD).await.status, 303);
@@ -145,7 +151,6 @@ async fn drive() -> Used {
     for i in 0..6 {
         d.register(&mut d.env.browser(), &format!("user{i}")).await;
     }
-    d.used
 }
 
 /// `users` → `UsersTable`, as template.yaml names the tables.
