@@ -21,6 +21,14 @@ pub enum InitError {
     Templates(String),
     #[error("argon2: {0}")]
     Hasher(String),
+    #[error("DynamoDB client: {0}")]
+    Client(String),
+}
+
+impl From<store::RootsError> for InitError {
+    fn from(e: store::RootsError) -> Self {
+        InitError::Client(e.to_string())
+    }
 }
 
 impl From<tera::Error> for InitError {
@@ -63,7 +71,7 @@ impl App {
 
     fn with_views(config: Config, clock: Arc<dyn Clock>, views: Views) -> Result<Self, InitError> {
         Ok(App {
-            store: Store::new(store::client(&config), &config),
+            store: Store::new(store::client(&config)?, &config),
             keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
             hasher: Hasher::new(&config)?,
             views,

@@ -33,16 +33,24 @@ pub struct Config {
     pub(crate) previous_secret: Option<Vec<u8>>,
     pub(crate) password_min_length: usize,
     pub(crate) login: LoginLimits,
+    /// Registration attempts allowed per source IP per hour.
+    pub(crate) register_per_ip: u32,
     pub(crate) argon2: Argon2Cost,
     pub(crate) site_name: String,
     pub(crate) mail: MailConfig,
     /// Open the DynamoDB connection during init (`DYNAMODB_WARM_UP=1`).
     pub warm_up: bool,
+    /// `LOCAL_PLAIN_HTTP=1`: the local development server, which speaks
+    /// plain HTTP: cookies without `Secure` or `__Host-`, no HSTS. Never
+    /// set on AWS, where every event came over HTTPS (API Gateway serves
+    /// only HTTPS), whatever headers the client sent.
+    pub(crate) plain_http: bool,
 }
 
 /// Failed logins allowed in one window, per username and per source IP.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoginLimits {
+    /// Per username; and per device, for a browser with a device cookie.
     pub(crate) per_user: u32,
     pub(crate) per_ip: u32,
     pub(crate) window_secs: i64,
@@ -92,7 +100,9 @@ impl std::fmt::Debug for Config {
             .field("password_min_length", &self.password_min_length)
             .field("login", &self.login)
             .field("mail", &self.mail)
+            .field("register_per_ip", &self.register_per_ip)
             .field("warm_up", &self.warm_up)
+            .field("plain_http", &self.plain_http)
             .finish_non_exhaustive()
     }
 }
@@ -148,10 +158,12 @@ impl Config {
                 per_ip: number(&get, "LOGIN_IP_LIMIT", 100, 1, 1_000_000)?,
                 window_secs: 15 * 60,
             },
+            register_per_ip: number(&get, "REGISTER_IP_LIMIT", 20, 1, 1_000_000)?,
             argon2: argon2_cost(&get)?,
             site_name: text("SITE_NAME", "The Blog"),
             mail: mail_config(&get)?,
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
+            plain_http: flag(&get, "LOCAL_PLAIN_HTTP")?,
         })
     }
 }
@@ -286,16 +298,20 @@ mod tests {
         assert_eq!(c.mail.per_ip, 20);
         assert_eq!(c.tokens_table, "tokens");
         assert!(c.mail.outbox.is_none() && c.mail.site_url.is_none());
+        assert_eq!(c.register_per_ip, 20);
+        assert!(cfg(&[("SESSION_SECRET", SECRET), ("REGISTER_IP_LIMIT", "0")]).is_err());
         assert!(!c.warm_up);
+        assert!(!c.plain_http, "HTTPS unless told otherwise");
         let c = cfg(&[
             ("SESSION_SECRET", SECRET),
             ("USERS_TABLE", "u"),
             ("PASSWORD_MIN_LENGTH", "15"),
             ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
             ("DYNAMODB_WARM_UP", "1"),
+            ("LOCAL_PLAIN_HTTP", "1"),
         ])
         .unwrap();
-        assert!(c.warm_up);
+        assert!(c.warm_up && c.plain_http);
         assert_eq!(c.users_table, "u");
         assert_eq!(c.password_min_length, 15);
         assert_eq!(

@@ -10,6 +10,8 @@ pub(crate) const CSRF: &str = "csrf";
 pub(crate) const FLASH: &str = "flash";
 /// Holds a reset link's token once it has left the URL (`web::reset`).
 pub(crate) const RESET: &str = "reset";
+/// The device cookie (`device.rs`): long-lived, signed, per account.
+pub(crate) const DEVICE: &str = "device";
 
 /// What a cookie's MAC covers: the name as well as the value, so a value
 /// signed for one cookie is worthless in another.

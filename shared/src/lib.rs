@@ -22,6 +22,7 @@ mod config;
 pub mod cookies;
 pub mod crypto;
 mod csrf;
+mod device;
 mod error;
 pub mod flash;
 pub mod forms;

@@ -10,6 +10,8 @@ pub(crate) const EMAIL_TAKEN: &str = "Email already registered.";
 pub(crate) const BAD_LOGIN: &str = "Incorrect username or password.";
 pub(crate) const TOO_MANY: &str =
     "Too many failed login attempts. Please wait 15 minutes before trying again.";
+pub(crate) const TOO_MANY_REGISTRATIONS: &str =
+    "Too many registration attempts from your network. Please try again later.";
 pub(crate) const BAD_USERNAME: &str =
     "Usernames are 3 to 50 characters: letters, digits, _ . and - only.";
 pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";
@@ -38,6 +40,12 @@ pub(crate) enum Notice {
     ConfirmSent,
     AlreadyConfirmed,
     AccountDeleted,
+    /// "Sign out everywhere else" stopped part-way: how many other
+    /// sessions were ended, and how many are left.
+    OthersPartlyEnded {
+        ended: usize,
+        left: usize,
+    },
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -51,7 +59,7 @@ pub(crate) enum Level {
 impl Notice {
     pub(crate) fn level(&self) -> Level {
         match self {
-            Notice::LogInFirst | Notice::ResetSent => Level::Info,
+            Notice::LogInFirst | Notice::ResetSent | Notice::OthersPartlyEnded { .. } => Level::Info,
             _ => Level::Success,
         }
     }
@@ -73,6 +81,9 @@ impl Notice {
             Notice::ConfirmSent => "We have sent a new confirmation link.".into(),
             Notice::AlreadyConfirmed => "Your email address is already confirmed.".into(),
             Notice::AccountDeleted => "Your account has been deleted.".into(),
+            Notice::OthersPartlyEnded { ended, left } => format!(
+                "Signed out of {ended} other sessions, but {left} could not be ended just now. Please try again."
+            ),
         }
     }
 

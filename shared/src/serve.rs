@@ -34,7 +34,7 @@ impl App {
     /// Serves one request.
     pub(crate) async fn handle(&self, function: Function, event: Event) -> Response {
         let started = Instant::now();
-        let req = Req::from_event(event, &self.keys);
+        let req = Req::from_event(event, &self.keys, self.secure());
         let reply = match routes::dispatch(self, function, &req).await {
             Ok(reply) => reply,
             Err(e) => self.error_reply(&e),
@@ -59,9 +59,15 @@ impl App {
             None => {
                 tracing::warn!("not an API Gateway HTTP API event");
                 let reply = self.error_reply(&AppError::BadRequest);
-                reply.finish(false, &self.views.style_src)
+                reply.finish(self.secure(), &self.views.style_src)
             }
         }
+    }
+
+    /// Whether this app serves HTTPS: always, behind API Gateway; only the
+    /// local development server (`LOCAL_PLAIN_HTTP=1`) speaks plain HTTP.
+    fn secure(&self) -> bool {
+        !self.config.plain_http
     }
 
     fn error_reply(&self, e: &AppError) -> Reply {

@@ -141,6 +141,11 @@ pub(crate) fn random_b64(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A random number from the OS (for jitter, not for secrets).
+pub(crate) fn random_u64() -> u64 {
+    OsRng.next_u64()
+}
+
 /// What the server stores instead of a token: SHA-256, hex.
 pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

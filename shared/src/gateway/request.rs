@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::cookies;
 use crate::crypto::{self, Keys};
+use crate::device::Device;
 use crate::flash;
 use crate::forms;
 use crate::gateway::event::Event;
@@ -39,7 +40,8 @@ pub(crate) struct Req {
     headers: HeaderMap,
     /// `None` when the event's base64 body does not decode.
     pub(crate) body: Option<Vec<u8>>,
-    /// Came over HTTPS (API Gateway sets `X-Forwarded-Proto: https`).
+    /// Served over HTTPS: decided by where the event came from (the app's
+    /// configuration), never by a header the client could send.
     pub(crate) secure: bool,
     /// As API Gateway saw it (`requestContext.http.sourceIp`), never
     /// `X-Forwarded-For`, which the client controls.
@@ -54,10 +56,15 @@ pub(crate) struct Req {
     pub(crate) flash: Option<Vec<Notice>>,
     /// The reset link's token, from its signed cookie (`web::reset`).
     pub(crate) reset: Option<String>,
+    /// The device cookie, when correctly signed and shaped.
+    pub(crate) device: Option<Device>,
 }
 
 impl Req {
-    pub(crate) fn from_event(event: Event, keys: &Keys) -> Self {
+    /// Reads the event. `secure`: it came over HTTPS, which every API
+    /// Gateway event did (`X-Forwarded-Proto` is not consulted: the
+    /// client can send it too); only the plain-HTTP local server says no.
+    pub(crate) fn from_event(event: Event, keys: &Keys, secure: bool) -> Self {
         let ctx = event.request_context.unwrap_or_default();
         let http = ctx.http.unwrap_or_default();
         // A method API Gateway would never send still makes a `Method`
@@ -81,10 +88,6 @@ impl Req {
             (Some(b), true) => base64::engine::general_purpose::STANDARD.decode(b).ok(),
             (Some(b), false) => Some(b.into_bytes()),
         };
-        let secure = headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
         let user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -106,6 +109,9 @@ impl Req {
             reset: find(cookies::RESET)
                 .and_then(|c| cookies::verify(keys, c))
                 .filter(|t| crypto::is_link_token(t)),
+            device: find(cookies::DEVICE)
+                .and_then(|c| cookies::verify(keys, c))
+                .and_then(|v| Device::parse(&v)),
             headers,
             body,
             secure,
@@ -205,7 +211,18 @@ mod tests {
             "requestContext": { "http": { "method": "POST", "sourceIp": "1.2.3.4" } }
         }))
         .unwrap();
-        Req::from_event(ev, &keys())
+        Req::from_event(ev, &keys(), true)
+    }
+
+    #[test]
+    fn scheme_comes_from_the_caller_not_a_header() {
+        let forged = req(&[("x-forwarded-proto", "http")]);
+        assert!(forged.secure);
+        let ev: Event = serde_json::from_value(serde_json::json!({
+            "headers": { "x-forwarded-proto": "https" }
+        }))
+        .unwrap();
+        assert!(!Req::from_event(ev, &keys(), false).secure);
     }
 
     #[test]
@@ -239,7 +256,7 @@ mod tests {
 
     #[test]
     fn every_event_makes_a_request() {
-        let r = Req::from_event(Event::default(), &keys());
+        let r = Req::from_event(Event::default(), &keys(), true);
         assert_eq!(r.path, "");
         assert_eq!(r.body.as_deref(), Some(&b""[..]));
         let ev: Event = serde_json::from_value(serde_json::json!({
@@ -251,7 +268,8 @@ mod tests {
             "requestContext": { "http": { "method": "G E T", "sourceIp": "1.2.3.4" } }
         }))
         .unwrap();
-        let r = Req::from_event(ev, &keys());
+        // The plain-HTTP names: the local server's.
+        let r = Req::from_event(ev, &keys(), false);
         assert_eq!(r.path, "/a\u{0}<");
         assert!(r.body.is_none());
         assert_ne!(r.method, Method::GET);

@@ -49,10 +49,10 @@ impl Mailer {
             (None, None) => return Err(ConfigError::Missing("SITE_URL").into()),
         };
         Ok(Mailer {
-            store: Store::new(store::client(&config), &config),
+            store: Store::new(store::client(&config)?, &config),
             keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
             templates: message::templates()?,
-            sender: send::Sender::new(&config),
+            sender: send::Sender::new(&config)?,
             clock,
             site_url,
             config,

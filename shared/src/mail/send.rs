@@ -20,14 +20,14 @@ pub(crate) enum Sender {
 }
 
 impl Sender {
-    pub(crate) fn new(config: &Config) -> Sender {
+    pub(crate) fn new(config: &Config) -> Result<Sender, store::RootsError> {
         if let Some(dir) = &config.mail.outbox {
-            return Sender::Outbox(dir.clone());
+            return Ok(Sender::Outbox(dir.clone()));
         }
-        Sender::Ses {
-            client: ses_client(config),
+        Ok(Sender::Ses {
+            client: ses_client(config)?,
             from: config.mail.from.clone(),
-        }
+        })
     }
 
     /// Sends (or files) one message; an error means "try again later".
@@ -56,13 +56,13 @@ impl Sender {
 /// The SES client, from the same parts as the DynamoDB client (region and
 /// credentials from Lambda's environment, rustls on ring trusting the
 /// Amazon roots, the same retries and timeouts).
-fn ses_client(config: &Config) -> aws_sdk_sesv2::Client {
+fn ses_client(config: &Config) -> Result<aws_sdk_sesv2::Client, store::RootsError> {
     use aws_sdk_sesv2::config::{BehaviorVersion, Region};
     let endpoint = config.mail.ses_endpoint.as_deref();
     let mut b = aws_sdk_sesv2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
-        .http_client(store::http_client())
+        .http_client(store::http_client()?)
         .retry_config(store::retry())
         .timeout_config(store::timeouts());
     if let Some(e) = endpoint {
@@ -71,7 +71,7 @@ fn ses_client(config: &Config) -> aws_sdk_sesv2::Client {
     if let Some(c) = store::credentials(endpoint.is_some()) {
         b = b.credentials_provider(c);
     }
-    aws_sdk_sesv2::Client::from_conf(b.build())
+    Ok(aws_sdk_sesv2::Client::from_conf(b.build()))
 }
 
 /// Writes the message whole (a temporary name, then a rename), so a reader

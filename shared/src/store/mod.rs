@@ -14,6 +14,7 @@
 //!
 //! Writes that must happen together go through one transaction (`tx.rs`).
 
+mod batch;
 mod client;
 mod item;
 mod sessions;
@@ -33,9 +34,11 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::Config;
 
-pub(crate) use client::{client, credentials, http_client, retry, timeouts};
+pub(crate) use client::{client, credentials, http_client, retry, timeouts, RootsError};
 pub(crate) use sessions::Session;
 pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
+#[cfg(feature = "test-util")]
+pub use tables::TableCheck;
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};

@@ -35,7 +35,7 @@ pub(super) fn key(user_key: &str, token_hash: &str) -> Item {
 }
 
 impl Session {
-    fn to_item(&self) -> Item {
+    pub(super) fn to_item(&self) -> Item {
         let mut item = key(&self.user_key, &self.token_hash);
         item.extend([
             ("public_id".into(), s(&self.public_id)),
@@ -52,7 +52,7 @@ impl Session {
         item
     }
 
-    fn from_item(item: &Item) -> Result<Self> {
+    pub(super) fn from_item(item: &Item) -> Result<Self> {
         Ok(Session {
             user_key: get_s(item, "user_key")?,
             token_hash: get_s(item, "token_hash")?,
@@ -84,25 +84,6 @@ impl Store {
         send!(self, Write, request).map(|_| ()).map_err(unavailable)
     }
 
-    /// Stores `session` and resets the given counters in one transaction, so
-    /// a successful login costs one write call. The transaction also checks
-    /// that the account still exists and is not being deleted, so no
-    /// session can appear for an account on its way out.
-    pub(crate) async fn put_session_and_reset(
-        &self,
-        session: &Session,
-        counter_keys: &[&str],
-    ) -> Result<()> {
-        let mut tx = self
-            .tx()
-            .put_session(session)?
-            .check_live(&session.user_key, session.created_at)?;
-        for k in counter_keys {
-            tx = tx.delete_counter(k)?;
-        }
-        tx.commit().await
-    }
-
     /// Commits `tx` together with the deletion of `sessions`: as many as
     /// fit go into `tx` itself (all, for up to a hundred items), the rest
     /// in further transactions of up to a hundred. Returns how many were
@@ -126,6 +107,24 @@ impl Store {
             ended += chunk.len();
         }
         Ok(ended)
+    }
+
+    /// Ends `sessions` in transactions of up to a hundred, each all or
+    /// nothing, so the count is exact: how many were ended, and the
+    /// failure that stopped the rest, if one did.
+    pub(crate) async fn delete_sessions(&self, sessions: &[&Session]) -> (usize, Result<()>) {
+        let mut ended = 0;
+        for chunk in sessions.chunks(MAX_ITEMS) {
+            let mut tx = Ok(self.tx());
+            for s in chunk {
+                tx = tx.and_then(|tx| tx.delete_session(s));
+            }
+            if let Err(e) = async { tx?.commit().await }.await {
+                return (ended, Err(e));
+            }
+            ended += chunk.len();
+        }
+        (ended, Ok(()))
     }
 
     /// The session for this cookie, strongly consistent, so a sign-out

@@ -7,7 +7,10 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
-use super::{bug, unavailable, Result, Store};
+use std::collections::HashMap;
+
+use super::item::{get_s, Item};
+use super::{bug, unavailable, Result, Session, Store, StoreError, User};
 
 /// Each table: its name, its key attributes (hash, then range), and
 /// whether `expires_at` is its TTL attribute.
@@ -90,4 +93,111 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Every item of `table`, read with `Scan` (tests and tools only: the
+    /// functions are granted no `Scan`).
+    pub(crate) async fn scan_all(&self, table: &str) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Reads the users and sessions tables whole and checks that nothing is
+    /// half-written: each account readable and holding its address's
+    /// marker, each marker pointing at an account with that address, each
+    /// session readable and belonging to an account. What it found, or
+    /// every problem.
+    pub(crate) async fn check_tables(&self) -> std::result::Result<TableCheck, Vec<String>> {
+        let read = |e: StoreError| vec![e.to_string()];
+        let users = self.scan_all(&self.users).await.map_err(read)?;
+        let sessions = self.scan_all(&self.sessions).await.map_err(read)?;
+        let (accounts, mut problems) = accounts_and_markers(&users);
+        for item in &sessions {
+            match Session::from_item(item) {
+                Ok(s) if !accounts.contains_key(&s.user_key) => {
+                    problems.push(format!("a session of {}, which has no account", s.user_key))
+                }
+                Ok(_) => {}
+                Err(e) => problems.push(format!("a session: {e}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(TableCheck {
+            accounts: accounts.len(),
+            sessions: sessions.len(),
+            usernames: accounts.into_values().map(|u| u.username).collect(),
+        })
+    }
+}
+
+/// The users table's accounts by key, and what is wrong: an account
+/// without its address's marker, a marker without its account.
+fn accounts_and_markers(users: &[Item]) -> (HashMap<String, User>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut accounts = HashMap::new();
+    let mut markers = HashMap::new();
+    for item in users {
+        let pk = get_s(item, "pk").unwrap_or_default();
+        if pk.starts_with("USER#") {
+            match User::from_item(item) {
+                Ok(u) => {
+                    accounts.insert(u.key.clone(), u);
+                }
+                Err(e) => problems.push(format!("{pk}: {e}")),
+            }
+        } else if let Some(email) = pk.strip_prefix("EMAIL#") {
+            let owner = get_s(item, "user_key").unwrap_or_default();
+            markers.insert(email.to_string(), owner);
+        } else {
+            problems.push(format!(
+                "an item that is neither account nor marker: {pk:?}"
+            ));
+        }
+    }
+    for (key, user) in &accounts {
+        let email = crate::validate::email_key(&user.email);
+        if markers.get(&email) != Some(key) {
+            problems.push(format!(
+                "USER#{key}: no EMAIL#{email} marker pointing at it"
+            ));
+        }
+    }
+    for (email, owner) in &markers {
+        let holds = accounts
+            .get(owner)
+            .is_some_and(|u| crate::validate::email_key(&u.email) == *email);
+        if !holds {
+            problems.push(format!(
+                "EMAIL#{email}: no account USER#{owner} with that address"
+            ));
+        }
+    }
+    (accounts, problems)
+}
+
+/// What `check_tables` found: whole accounts (each with its address) and
+/// sessions that each belong to one.
+#[derive(Debug, Clone, Default)]
+pub struct TableCheck {
+    pub accounts: usize,
+    pub sessions: usize,
+    /// Every account's name, as registered.
+    pub usernames: Vec<String>,
 }

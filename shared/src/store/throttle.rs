@@ -1,23 +1,20 @@
-//! Login throttling's counters. The rules (`web::login`): an attempt first
-//! adds one to its username's counter with one atomic `UpdateItem ADD` and
-//! is only evaluated while the count is within the limit, so parallel
-//! guesses cannot slip past; a failure also counts against the source IP;
-//! a success deletes the username's counter in the transaction that stores
-//! the session (`put_session_and_reset`). Each counter's window ends at its
-//! `expires_at` (the TTL attribute, which only cleans up: expiry is checked
-//! on read).
+//! Throttle counters: failed logins per username, per device and per
+//! source, and registrations per source (the rules are `web::throttle`).
+//! A counter is one item: `count`, and `expires_at`, which ends its fixed
+//! window (the TTL attribute, which only cleans up: expiry is checked on
+//! read). Counting is one atomic `UpdateItem ADD`, so parallel callers each
+//! see a distinct count.
+
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
-
-use super::item::{get_n, get_s, n, s, Item};
+use super::item::{get_n, n, s, Item};
 use super::tx::Tx;
 use super::usage::Counted;
-use super::users::{user_pk, User};
-use super::{bug, is_conditional_failure, send, unavailable, Result, Store, StoreError};
+use super::{is_conditional_failure, send, unavailable, Result, Store, StoreError};
 
-/// A failed-login counter as read before a login attempt.
+/// A counter as read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Counter {
     count: u32,
@@ -43,70 +40,19 @@ impl Counter {
 }
 
 impl Store {
-    /// The account and its failed-login counters, in one `BatchGetItem`.
-    pub(crate) async fn get_user_and_counters(
-        &self,
-        key: &str,
-        counter_keys: &[&str],
-    ) -> Result<(Option<User>, Vec<Counter>)> {
-        let mut request = self.user_and_counters_request(key, counter_keys)?;
-        let mut user = None;
-        let mut found: HashMap<String, Counter> = HashMap::new();
-        // Unprocessed keys (throttling) are retried a few times, then fail.
-        for _ in 0..4 {
-            let call = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request));
-            let out = send!(self, Read, call).map_err(unavailable)?;
-            for (table, items) in out.responses().iter().flat_map(|r| r.iter()) {
-                for item in items {
-                    if *table == self.users {
-                        user = Some(User::from_item(item)?);
-                    } else {
-                        found.insert(get_s(item, "pk")?, Counter::from_item(item));
-                    }
-                }
-            }
-            match out.unprocessed_keys() {
-                Some(rest) if !rest.is_empty() => request = rest.clone(),
-                _ => {
-                    let counters = counter_keys
-                        .iter()
-                        .map(|k| found.get(*k).copied().unwrap_or_default())
-                        .collect();
-                    return Ok((user, counters));
-                }
-            }
-        }
-        Err(StoreError::Unavailable(
-            "BatchGetItem left keys unprocessed".into(),
-        ))
+    /// A counter, strongly consistent (zero when absent).
+    pub(crate) async fn get_counter(&self, key: &str) -> Result<Counter> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.throttle)
+            .key("pk", s(key))
+            .consistent_read(true);
+        let out = send!(self, Read, request).map_err(unavailable)?;
+        Ok(out.item().map(Counter::from_item).unwrap_or_default())
     }
 
-    fn user_and_counters_request(
-        &self,
-        key: &str,
-        counter_keys: &[&str],
-    ) -> Result<HashMap<String, KeysAndAttributes>> {
-        let user_keys = KeysAndAttributes::builder()
-            .keys(HashMap::from([("pk".to_string(), s(user_pk(key)))]))
-            .consistent_read(true)
-            .build()
-            .map_err(bug("user keys"))?;
-        let mut request = HashMap::from([(self.users.clone(), user_keys)]);
-        if !counter_keys.is_empty() {
-            let mut counters = KeysAndAttributes::builder().consistent_read(true);
-            for k in counter_keys {
-                counters = counters.keys(HashMap::from([("pk".to_string(), s(*k))]));
-            }
-            let counters = counters.build().map_err(bug("counter keys"))?;
-            request.insert(self.throttle.clone(), counters);
-        }
-        Ok(request)
-    }
-
-    /// Adds one failure to a counter whose window is `window` seconds,
+    /// Adds one (a failure, or an attempt) to a counter whose window is `window` seconds,
     /// starting a new window when the old one has passed; returns the count.
     /// One atomic `UpdateItem`: parallel callers each see a distinct count.
     pub(crate) async fn add_failure(&self, key: &str, now: i64, window: i64) -> Result<u32> {

@@ -116,6 +116,10 @@ impl<'s> Tx<'s> {
     /// Commits every write, or none. A condition that fails is
     /// `StoreError::Refused` with the positions of the items whose
     /// condition failed; anything else DynamoDB refuses is `Unavailable`.
+    /// A cancellation caused only by a `TransactionConflict` (another
+    /// transaction held an item: racing registrations of one name, say) is
+    /// tried once more, when the other has finished, so its real outcome
+    /// (often a failed condition) is the answer, not a 503.
     pub(crate) async fn commit(self) -> Result<()> {
         if self.items.is_empty() {
             return Ok(());
@@ -126,27 +130,73 @@ impl<'s> Tx<'s> {
                 self.items.len()
             )));
         }
-        let store = self.store;
-        let request = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(self.items));
-        let Err(e) = send!(store, Write, request) else {
-            return Ok(());
-        };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error()
-        {
-            let failed: Vec<usize> = t
-                .cancellation_reasons()
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
-                .map(|(i, _)| i)
-                .collect();
-            if !failed.is_empty() {
-                return Err(StoreError::Refused(failed));
+        match commit_once(self.store, self.items.clone()).await {
+            Err(Cancel::Conflict(reasons)) => {
+                tracing::info!(?reasons, "transaction conflict: trying once more");
+                commit_once(self.store, self.items)
+                    .await
+                    .map_err(Cancel::into_error)
             }
+            other => other.map_err(Cancel::into_error),
         }
-        Err(unavailable(e))
     }
+}
+
+/// Why one attempt at a transaction failed.
+enum Cancel {
+    /// Only conflicts with other transactions: the same write may succeed.
+    Conflict(Vec<String>),
+    Other(StoreError),
+}
+
+impl Cancel {
+    fn into_error(self) -> StoreError {
+        match self {
+            Cancel::Conflict(reasons) => {
+                StoreError::Unavailable(format!("transaction conflict: {reasons:?}"))
+            }
+            Cancel::Other(e) => e,
+        }
+    }
+}
+
+async fn commit_once(
+    store: &Store,
+    items: Vec<TransactWriteItem>,
+) -> std::result::Result<(), Cancel> {
+    let request = store
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(items));
+    let Err(e) = send!(store, Write, request) else {
+        return Ok(());
+    };
+    if let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e.as_service_error() {
+        let reasons: Vec<&str> = t
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None"))
+            .collect();
+        let failed: Vec<usize> = (0..reasons.len())
+            .filter(|&i| reasons[i] == "ConditionalCheckFailed")
+            .collect();
+        if !failed.is_empty() {
+            return Err(Cancel::Other(StoreError::Refused(failed)));
+        }
+        if conflict_only(&reasons) {
+            return Err(Cancel::Conflict(
+                reasons.iter().map(|r| r.to_string()).collect(),
+            ));
+        }
+    }
+    Err(Cancel::Other(unavailable(e)))
+}
+
+/// Whether a cancellation was caused by conflicts alone: no condition
+/// failed, so the same write may succeed once the other transaction ends.
+fn conflict_only(reasons: &[&str]) -> bool {
+    reasons.contains(&"TransactionConflict")
+        && reasons
+            .iter()
+            .all(|r| *r == "TransactionConflict" || *r == "None")
 }

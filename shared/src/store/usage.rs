@@ -25,6 +25,8 @@ pub(crate) struct Usage {
     calls: AtomicU64,
     read_milli: AtomicU64,
     write_milli: AtomicU64,
+    /// Time spent backing off before asking again for unprocessed keys.
+    waited_micros: AtomicU64,
 }
 
 /// The meter's reading (tests and the bench read it).
@@ -34,6 +36,8 @@ pub struct UsageCount {
     pub calls: u64,
     pub read_units: f64,
     pub write_units: f64,
+    /// Backing off between a `BatchGetItem` and its unprocessed keys.
+    pub waited: std::time::Duration,
 }
 
 impl Usage {
@@ -50,6 +54,12 @@ impl Usage {
         };
     }
 
+    /// Records a back-off wait.
+    pub(crate) fn note_wait(&self, wait: std::time::Duration) {
+        let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        self.waited_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
     /// The counts so far, resetting them to zero.
     #[cfg(feature = "test-util")]
     pub(crate) fn take(&self) -> UsageCount {
@@ -57,6 +67,7 @@ impl Usage {
             calls: self.calls.swap(0, Ordering::Relaxed),
             read_units: self.read_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
             write_units: self.write_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            waited: std::time::Duration::from_micros(self.waited_micros.swap(0, Ordering::Relaxed)),
         }
     }
 }

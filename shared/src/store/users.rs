@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 
 use super::item::{get_n, get_s, malformed, n, s, Item};
 use super::tx::{Cond, Tx};
 use super::usage::Counted;
-use super::{send, unavailable, unless_gone, Result, Store, StoreError};
+use super::{bug, send, unavailable, unless_gone, Result, Store, StoreError};
 
 /// How long an unfinished deletion keeps new sessions out: long enough for
 /// any retry, short enough that an abandoned one does not lock the owner out.
@@ -38,6 +38,14 @@ pub(crate) struct User {
     pub(crate) confirm_hash: Option<String>,
     /// When a deletion began (it keeps new sessions out while it runs).
     pub(crate) deleting: Option<i64>,
+}
+
+/// What a registration found before hashing: the account that holds the
+/// name, if any, and whether the address is taken.
+#[derive(Debug, Default)]
+pub(crate) struct Availability {
+    pub(crate) user: Option<User>,
+    pub(crate) email_taken: bool,
 }
 
 pub(super) fn user_pk(key: &str) -> String {
@@ -116,10 +124,11 @@ pub(super) fn flag(item: &Item, k: &str) -> bool {
 }
 
 impl Store {
-    /// Creates the account and reserves its email in one transaction, with
-    /// `extra`'s writes (the welcome email) in the same one; each of the
-    /// two is conditioned on its key being free, so of two racing
-    /// registrations exactly one wins.
+    /// Creates the account and reserves its email in one transaction with
+    /// `extra` (the first session, the confirmation link and its mail:
+    /// whatever must exist only if the account does); the account and the
+    /// marker are each conditioned on their key being free, so of two racing
+    /// registrations exactly one wins, and a fault leaves all of it or none.
     pub(crate) async fn create_user(
         &self,
         user: &User,
@@ -146,6 +155,31 @@ impl Store {
             Err(StoreError::Refused(failed)) if failed.contains(&1) => Err(StoreError::EmailTaken),
             other => other,
         }
+    }
+
+    /// Whether a name and an address are free, in one strongly consistent
+    /// `BatchGetItem`: the account holding the name, if any, and whether
+    /// the address is registered. A registration asks before it hashes the
+    /// password; the conditional transaction stays the guarantee.
+    pub(crate) async fn availability(&self, key: &str, email_key: &str) -> Result<Availability> {
+        let keys = [user_pk(key), email_pk(email_key)]
+            .map(|pk| HashMap::from([("pk".to_string(), s(pk))]));
+        let wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys.to_vec()))
+            .consistent_read(true)
+            .build()
+            .map_err(bug("availability keys"))?;
+        let items = self
+            .batch_get(HashMap::from([(self.users.clone(), wanted)]))
+            .await?;
+        let mut found = Availability::default();
+        for (_, item) in items {
+            match get_s(&item, "pk")? {
+                pk if pk.starts_with("USER#") => found.user = Some(User::from_item(&item)?),
+                _ => found.email_taken = true,
+            }
+        }
+        Ok(found)
     }
 
     pub(crate) async fn get_user(&self, key: &str) -> Result<Option<User>> {
@@ -278,6 +312,14 @@ impl Tx<'_> {
     pub(crate) fn check_live(self, key: &str, now: i64) -> Result<Self> {
         let users = self.store.users.clone();
         self.check(&users, pk(user_pk(key)), live(now))
+    }
+
+    /// Removes the account's registration form id (its first sign-in ends
+    /// the form's resubmission for good), with `check_live`'s condition: a
+    /// transaction may name the account once.
+    pub(crate) fn forget_registration(self, key: &str, now: i64) -> Result<Self> {
+        let users = self.store.users.clone();
+        self.update(&users, pk(user_pk(key)), "REMOVE registration_id", live(now), &[])
     }
 
     /// No account holds `email_key` (what an unknown address's request

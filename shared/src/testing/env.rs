@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::streams::{deliver, Retry, StreamPoller};
-use super::{create_tables, Browser, ManualClock};
+use super::{app_with_sdk, create_tables, Browser, Faults, ManualClock};
 use crate::app::App;
 use crate::config::Config;
 
@@ -73,6 +73,19 @@ impl LocalDynamo {
             None => Ok(()),
         }
     }
+}
+
+/// The tests' configuration, pointed at `endpoint`, with `vars` on top.
+fn config(endpoint: &str, vars: &[(&str, &str)]) -> Config {
+    let mut map: HashMap<String, String> = HashMap::from([
+        ("SESSION_SECRET".into(), SECRET.into()),
+        ("DYNAMODB_ENDPOINT".into(), endpoint.to_string()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+    ]);
+    for (k, v) in vars {
+        map.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| map.get(k).cloned()).expect("config")
 }
 
 pub struct Env {
@@ -186,24 +199,34 @@ impl Env {
 
     /// An app pointed at `endpoint`, with no server of its own.
     pub fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> Env {
-        let mut map: HashMap<String, String> = HashMap::from([
-            ("SESSION_SECRET".into(), SECRET.into()),
-            ("DYNAMODB_ENDPOINT".into(), endpoint.to_string()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-        ]);
-        for (k, v) in vars {
-            map.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
         let clock = Arc::new(ManualClock::new(START));
-        let app = Arc::new(App::new(config, clock.clone()).expect("app"));
+        let app = App::new(config(endpoint, vars), clock.clone()).expect("app");
         Env {
-            app,
+            app: Arc::new(app),
             clock,
             endpoint: endpoint.to_string(),
             dynamo: None,
             mail: None,
         }
+    }
+
+    /// `start_with`, but the app's DynamoDB calls go through `faults`.
+    pub async fn start_faulty(vars: &[(&str, &str)], faults: &Arc<Faults>) -> Env {
+        let dynamo = LocalDynamo::memory().await;
+        let clock = Arc::new(ManualClock::new(START));
+        let interceptor = faults.interceptor();
+        let app = app_with_sdk(config(&dynamo.endpoint, vars), clock.clone(), |sdk| {
+            sdk.interceptor(interceptor)
+        });
+        let env = Env {
+            app: Arc::new(app),
+            clock,
+            endpoint: dynamo.endpoint.clone(),
+            dynamo: Some(dynamo),
+            mail: None,
+        };
+        create_tables(&env.app).await.expect("tables");
+        env
     }
 
     /// Stops the DynamoDB server (to test faults).
@@ -213,8 +236,10 @@ impl Env {
         }
     }
 
+    /// A browser speaking the app's scheme: HTTPS, or plain HTTP where the
+    /// app is the local server (`LOCAL_PLAIN_HTTP=1`).
     pub fn browser(&self) -> Browser {
-        Browser::new(self.app.clone(), true)
+        Browser::new(self.app.clone(), !self.app.config.plain_http)
     }
 }
 

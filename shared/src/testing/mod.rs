@@ -7,6 +7,7 @@
 
 mod browser;
 mod env;
+mod faults;
 pub mod runtime_api;
 pub mod ses_stub;
 pub mod streams;
@@ -16,12 +17,13 @@ use std::sync::Arc;
 
 pub use browser::{event, host, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
+pub use faults::{Fault, FaultInterceptor, Faults, Grant};
 
 use crate::app::App;
 use crate::clock::Clock;
 use crate::config::Config;
-pub use crate::store::UsageCount;
 use crate::store::{self, Store, User};
+pub use crate::store::{TableCheck, UsageCount};
 use crate::views::{Chrome, Viewer};
 
 /// A clock that only moves when told to: for tests of expiry rules.
@@ -51,7 +53,7 @@ pub fn app_with_sdk(
     customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
 ) -> App {
     let mut app = App::new(config.clone(), clock).expect("app");
-    let client = store::client(&config);
+    let client = store::client(&config).expect("client");
     let sdk = customize(client.config().to_builder()).build();
     app.store = Store::new(aws_sdk_dynamodb::Client::from_conf(sdk), &config);
     app
@@ -61,6 +63,13 @@ pub fn app_with_sdk(
 /// where the app's DynamoDB lacks them.
 pub async fn create_tables(app: &App) -> Result<(), String> {
     app.store.create_tables().await.map_err(|e| e.to_string())
+}
+
+/// Reads the users and sessions tables whole and checks that nothing is
+/// half-written (accounts with their address markers and back, sessions
+/// of existing accounts); what it found, or every problem.
+pub async fn check_tables(app: &App) -> Result<TableCheck, Vec<String>> {
+    app.store.check_tables().await
 }
 
 /// Each table's configured name, key attributes (hash, then range) and
@@ -160,6 +169,32 @@ impl App {
             .expect("account stored");
     }
 
+    /// Stores `n` more sessions of the account `key` directly, as other
+    /// browsers' logins would.
+    pub async fn plant_sessions(&self, key: &str, n: usize) {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers");
+        let user = user.expect("the account exists");
+        let now = self.now();
+        for _ in 0..n {
+            let token = crate::session::new_token();
+            let s = crate::store::Session {
+                user_key: user.key.clone(),
+                token_hash: crate::crypto::token_hash(&token),
+                public_id: crate::session::new_public_id(),
+                username: user.username.clone(),
+                email: user.email.clone(),
+                member_since: user.created_at,
+                created_at: now,
+                last_seen: now,
+                expires_at: crate::session::expires_at(now, now, false),
+                remember: false,
+                user_agent: "planted".into(),
+                source_ip: "192.0.2.1".into(),
+            };
+            self.store.put_session(&s).await.expect("session stored");
+        }
+    }
+
     /// A page rendered alone, with `layout`'s values.
     pub fn render(&self, template: &str, layout: &Layout, ctx: tera::Context) -> String {
         self.views
@@ -187,7 +222,7 @@ pub mod init {
         Keys::new(&config.secret, config.previous_secret.as_deref())
     }
     pub fn sdk_client(config: &Config) -> impl Sized {
-        store::client(config)
+        store::client(config).expect("client")
     }
     pub fn hasher(config: &Config) -> impl Sized {
         Hasher::new(config).expect("hasher")

@@ -104,22 +104,26 @@ async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
         Admission::Answered(reply) => return Ok(reply),
     };
     let current = &visit.who;
-    let target = form.text("session");
     let sessions = app.store.list_sessions(&current.user_key).await?;
-    let mut ended_current = false;
-    for s in &sessions {
-        let end = match ending {
-            Ending::AllButThis => s.token_hash != current.token_hash,
-            Ending::One => !target.is_empty() && s.public_id == target,
-        };
-        if end {
-            app.store.delete_session(&s.user_key, &s.token_hash).await?;
-            ended_current |= s.token_hash == current.token_hash;
+    let (event, notice, ended_current) = match ending {
+        Ending::One => {
+            let target = form.text("session");
+            let found = sessions
+                .iter()
+                .find(|s| !target.is_empty() && s.public_id == target);
+            if let Some(s) = found {
+                app.store.delete_session(&s.user_key, &s.token_hash).await?;
+            }
+            let ended_current = found.is_some_and(|s| s.token_hash == current.token_hash);
+            ("revoke_session", Notice::SessionEnded, ended_current)
         }
-    }
-    let (event, notice) = match ending {
-        Ending::AllButThis => ("revoke_others", Notice::OthersEnded),
-        Ending::One => ("revoke_session", Notice::SessionEnded),
+        Ending::AllButThis => {
+            let others: Vec<&Session> = sessions
+                .iter()
+                .filter(|s| s.token_hash != current.token_hash)
+                .collect();
+            ("revoke_others", end_others(app, &others).await?, false)
+        }
     };
     audit(app, req, event, &current.user_key);
     let reply = Reply::redirect(BACK).cookie(visit.flash(app, notice));
@@ -128,4 +132,19 @@ async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
     } else {
         reply
     })
+}
+
+/// Ends `others` in all-or-nothing chunks. If DynamoDB fails part-way, the
+/// page says how many were ended (a 503 only when none was).
+async fn end_others(app: &App, others: &[&Session]) -> Result<Notice> {
+    let (ended, outcome) = app.store.delete_sessions(others).await;
+    match outcome {
+        Ok(()) => Ok(Notice::OthersEnded),
+        Err(e) if ended == 0 => Err(e.into()),
+        Err(e) => {
+            let left = others.len() - ended;
+            tracing::error!(error = %e, ended, left, "sign out everywhere else stopped part-way");
+            Ok(Notice::OthersPartlyEnded { ended, left })
+        }
+    }
 }

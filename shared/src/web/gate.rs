@@ -200,12 +200,13 @@ pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Admission<Visit
 
 // ------------------------------------------------------------------ posts
 
-/// A form anyone may post (log out): checked, and its token verified.
-pub(crate) async fn post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>, Form)> {
-    let form = read_form(req)?;
-    let who = lookup(app, req).await?;
-    check_csrf(app, req, who.as_ref(), &form)?;
-    Ok((Visit::new(app, req, who, Forms::None), form))
+/// A member's form as posted: checked, and, when it comes with a live
+/// session, its token verified. Without one the post can change nothing
+/// (an expired or ended session, a stale cookie: anonymous, never an
+/// error), so its token is not asked for; the handler answers.
+pub(crate) enum Posted<'r> {
+    Member(Box<(Visit<'r, Session>, Form)>),
+    Anonymous,
 }
 
 /// A form anyone may post whose page is shown again when it fails (forgot
@@ -218,16 +219,28 @@ pub(crate) async fn form_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>,
     Ok((Visit::new(app, req, who, Forms::Browser), form))
 }
 
-/// A member's form; anyone else, once the token checks, goes to log in.
+/// A member's form (`Posted`).
+pub(crate) async fn member_form<'r>(app: &App, req: &'r Req) -> Result<Posted<'r>> {
+    let form = read_form(req)?;
+    let Some(session) = lookup(app, req).await? else {
+        return Ok(Posted::Anonymous);
+    };
+    check_csrf(app, req, Some(&session), &form)?;
+    Ok(Posted::Member(Box::new((
+        member_visit(app, req, session),
+        form,
+    ))))
+}
+
+/// A member's form; anyone else goes to log in, then to `back`.
 pub(crate) async fn member_post<'r>(
     app: &App,
     req: &'r Req,
     back: &str,
 ) -> Result<Admission<(Visit<'r, Session>, Form)>> {
-    let (visit, form) = post(app, req).await?;
-    Ok(match visit.who {
-        Some(s) => Admission::Admitted((member_visit(app, req, s), form)),
-        None => Admission::Answered(to_login(app, req, back)),
+    Ok(match member_form(app, req).await? {
+        Posted::Member(checked) => Admission::Admitted(*checked),
+        Posted::Anonymous => Admission::Answered(to_login(app, req, back)),
     })
 }
 

@@ -5,6 +5,7 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
+use super::throttle::{self, Counted, Gate};
 use super::{audit, new_session, Result};
 use crate::app::App;
 use crate::forms::{self, Form};
@@ -73,7 +74,8 @@ pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
 
 /// How a login attempt ended.
 enum Attempt {
-    Accepted(User),
+    /// The right password; the counter that counted the attempt.
+    Accepted(Box<(User, Counted)>),
     Refused(Refusal),
 }
 
@@ -103,8 +105,8 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         .get("next")
         .and_then(next_url::safe_next)
         .or_else(|| query_next(req));
-    let user = match check(app, req, &form).await? {
-        Attempt::Accepted(user) => user,
+    let (user, counted) = match check(app, req, &form).await? {
+        Attempt::Accepted(accepted) => *accepted,
         Attempt::Refused(refusal) => {
             let (status, text) = refusal.status_and_text();
             let f = Shown {
@@ -118,29 +120,37 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     let remember = form.checked("remember");
     let (session, cookie) = new_session(app, req, &user, remember);
-    let user_counter = user_counter(app, &user.key);
-    app.store
-        .put_session_and_reset(&session, &[&user_counter])
-        .await?;
+    // The session and the reset of the counter that counted this attempt,
+    // in one transaction; the first sign-in also retires the registration
+    // form's id (`web::register::retried`).
+    // The transaction also checks the account is still there and not being
+    // deleted, so no session appears for an account on its way out.
+    let tx = app
+        .store
+        .tx()
+        .put_session(&session)?
+        .delete_counter(&counted.counter)?;
+    let tx = if user.registration_id.is_some() {
+        tx.forget_registration(&user.key, session.created_at)?
+    } else {
+        tx.check_live(&user.key, session.created_at)?
+    };
+    tx.commit().await?;
     audit(app, req, "login_success", &user.key);
     let welcome = Notice::WelcomeBack {
         username: user.username.clone(),
     };
     Ok(Reply::redirect(next_url::target(next))
         .cookie(cookie)
+        .cookie(throttle::device_cookie(app, req, &user.key))
         .cookie(visit.flash(app, welcome)))
 }
 
-/// The username's failed-login counter: keyed by an HMAC of the name, so
-/// the throttle table never holds it in clear.
-pub(crate) fn user_counter(app: &App, key: &str) -> String {
-    format!("user#{}", app.keys.pseudonym(key))
-}
-
 /// The account for the form's username and password, or why not. The
-/// throttle comes first (`store/throttle.rs` has the rules): the attempt is
-/// counted before it is evaluated, atomically, so of any number of parallel
-/// guesses at most the limit are ever checked.
+/// throttle comes first (`throttle.rs` has the rules): the attempt is
+/// counted before it is evaluated, atomically, so of any number of
+/// parallel guesses at most the limit are ever checked, and a refused
+/// attempt reads no account and runs no Argon2id.
 async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
     let username = form.text("username").trim();
     let password = form.text("password");
@@ -148,40 +158,26 @@ async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
         return Ok(Attempt::Refused(Refusal::Required));
     }
     let key = validate::username_key(username);
-    let now = app.now();
-    let window = app.config.login.window_secs;
-    let ip_counter = format!("ip#{}", req.source_ip);
-    let attempts = app
-        .store
-        .add_failure(&user_counter(app, &key), now, window)
-        .await?;
-    if attempts > app.config.login.per_user {
-        audit(app, req, "login_locked", &key);
-        return Ok(Attempt::Refused(Refusal::TooMany));
-    }
-    let (user, counters) = app
-        .store
-        .get_user_and_counters(&key, &[&ip_counter])
-        .await?;
-    if counters
-        .first()
-        .is_some_and(|c| c.live(now) >= app.config.login.per_ip)
-    {
-        audit(app, req, "login_ip_limited", &key);
-        return Ok(Attempt::Refused(Refusal::TooMany));
-    }
+    let counted = match throttle::check(app, req, &key).await? {
+        Gate::Open(counted) => counted,
+        Gate::Closed(limit) => {
+            audit(app, req, limit.event(), &key);
+            return Ok(Attempt::Refused(Refusal::TooMany));
+        }
+    };
+    let user = app.store.get_user(&key).await?;
     // An unknown user is verified against a dummy hash: same work, same time.
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     match user {
         Some(u) if app.hasher.verify(stored, password).await => {
             upgrade_hash(app, &u, password).await;
-            Ok(Attempt::Accepted(u))
+            Ok(Attempt::Accepted(Box::new((u, counted))))
         }
         other => {
             if other.is_none() {
                 app.hasher.verify(None, password).await;
             }
-            app.store.add_failure(&ip_counter, now, window).await?;
+            throttle::failed(app, req).await?;
             audit(app, req, "login_failure", &key);
             Ok(Attempt::Refused(Refusal::BadLogin))
         }

@@ -3,11 +3,13 @@
 use http::StatusCode;
 use tera::Context;
 
-use super::gate::{self, Admission};
+use super::gate::{self, Admission, Posted};
 use super::{audit, Result};
 use crate::app::App;
+use crate::cookies;
+use crate::flash;
 use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
+use crate::gateway::request::{Req, SessionCookie};
 use crate::messages::Notice;
 
 pub(crate) const PAGE: &str = "logout.html";
@@ -21,18 +23,38 @@ pub(crate) async fn confirm(app: &App, req: &Req) -> Result<Reply> {
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, _form) = gate::post(app, req).await?;
-    if let Some(s) = &visit.who {
-        app.store.delete_session(&s.user_key, &s.token_hash).await?;
-        audit(app, req, "logout", &s.user_key);
+    let visit = match gate::member_form(app, req).await? {
+        Posted::Member(checked) => checked.0,
+        Posted::Anonymous => return Ok(no_session(app, req)),
+    };
+    let s = &visit.who;
+    app.store.delete_session(&s.user_key, &s.token_hash).await?;
+    audit(app, req, "logout", &s.user_key);
+    Ok(logged_out(app, req))
+}
+
+/// Logged out: the session cookie dropped, the notice for the next page.
+/// Browsers that honour `Clear-Site-Data` ignore the cookies set in the
+/// same response (the spec says so; Chromium does), which would lose the
+/// "Logged out" notice. A browser navigation therefore gets the header
+/// with the page that shows the notice (`Notice::clears_site_data`, see
+/// `serve.rs`); any other client gets it here.
+fn logged_out(app: &App, req: &Req) -> Reply {
+    Reply::redirect("/")
+        .cookie(cookies::removal(cookies::SESSION, req.secure))
+        .cookie(flash::cookie(&app.keys, &[Notice::LoggedOut], req.secure))
+        .clear_site_data(!req.is_navigation())
+}
+
+/// A logout without a live session (it expired, or ended elsewhere): the
+/// person is logged out already, so the answer is the usual one, with the
+/// stale cookie removed, and no token is asked for. A post without any
+/// session cookie (nothing to log out of, and perhaps not from this site:
+/// our cookies are `SameSite=Lax`) just goes home.
+fn no_session(app: &App, req: &Req) -> Reply {
+    if req.session == SessionCookie::Absent {
+        Reply::redirect("/")
+    } else {
+        logged_out(app, req)
     }
-    // Browsers that honour `Clear-Site-Data` ignore the cookies set in the
-    // same response (the spec says so; Chromium does), which would lose the
-    // "Logged out" notice. A browser navigation therefore gets the header
-    // with the page that shows the notice (`Notice::clears_site_data`, see
-    // `serve.rs`); any other client gets it here.
-    Ok(Reply::redirect("/")
-        .cookie(visit.drop_session())
-        .cookie(visit.flash(app, Notice::LoggedOut))
-        .clear_site_data(!req.is_navigation()))
 }

@@ -14,6 +14,7 @@ pub(crate) mod password;
 mod reauth;
 pub(crate) mod register;
 pub(crate) mod reset;
+pub(crate) mod throttle;
 
 use cookie::Cookie;
 

@@ -4,7 +4,7 @@
 //! one `/login` uses, so guesses here and there share the limit of 5 per
 //! 15 minutes), and a wrong password also counts against the source IP.
 
-use super::login::user_counter;
+use super::throttle::{self, user_counter};
 use super::{audit, Result};
 use crate::app::App;
 use crate::gateway::request::Req;
@@ -48,10 +48,7 @@ pub(crate) async fn check(
     if app.hasher.verify(Some(&user.password_hash), password).await {
         return Ok(Reauth::Confirmed(user));
     }
-    let ip_counter = format!("ip#{}", req.source_ip);
-    app.store
-        .add_failure(&ip_counter, now, limits.window_secs)
-        .await?;
+    throttle::failed(app, req).await?;
     audit(app, req, &format!("{action}_failure"), &who.user_key);
     Ok(Reauth::Wrong)
 }

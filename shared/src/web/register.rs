@@ -1,10 +1,12 @@
 //! GET `/register` (the form, with a one-time request id) and POST
 //! `/register`: checks, the account created whole or not at all, signed in.
 
+use cookie::Cookie;
 use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
+use super::throttle::{self, Gate};
 use super::{audit, links, new_session, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
@@ -127,32 +129,53 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     if let Some((status, why)) = fields.problem(app) {
         return fail(visit, status, &why);
     }
-    let user = match create(app, &fields).await? {
-        Created::Ok(user) => user,
+    // Counted before any account is looked up or any password hashed.
+    if !throttle::registration_allowed(app, req).await? {
+        audit(
+            app,
+            req,
+            "register_ip_limited",
+            &validate::username_key(fields.username),
+        );
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return fail(visit, status, messages::TOO_MANY_REGISTRATIONS);
+    }
+    let (user, cookie) = match create(app, req, &fields).await? {
+        Created::Ok(signed_in) => *signed_in,
         Created::Taken(message) => return fail(visit, StatusCode::CONFLICT, message),
     };
-    let (session, cookie) = new_session(app, req, &user, false);
-    app.store.put_session(&session).await?;
     audit(app, req, "register", &user.key);
     let welcome = Notice::Registered {
         username: user.username.clone(),
     };
     Ok(Reply::redirect("/")
         .cookie(cookie)
+        .cookie(throttle::device_cookie(app, req, &user.key))
         .cookie(visit.flash(app, welcome)))
 }
 
 /// What creating the account came to.
 enum Created {
-    /// Created now, or by this same form a moment ago.
-    Ok(User),
+    /// Created now, or by this same form a moment ago: signed in, with the
+    /// session cookie.
+    Ok(Box<(User, Cookie<'static>)>),
     /// The username or the email belongs to another account.
     Taken(&'static str),
 }
 
-async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
+async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
     let key = validate::username_key(f.username);
     let email_key = validate::email_key(f.email);
+    // Taken names and addresses are answered before Argon2id runs: one
+    // read, which a successful registration pays too (README, "Availability
+    // before hashing").
+    let found = app.store.availability(&key, &email_key).await?;
+    if let Some(existing) = found.user {
+        return again(app, req, existing, &email_key, f).await;
+    }
+    if found.email_taken {
+        return Ok(Created::Taken(messages::EMAIL_TAKEN));
+    }
     let mut user = User {
         key: key.clone(),
         username: f.username.to_string(),
@@ -165,40 +188,84 @@ async fn create(app: &App, f: &Fields<'_>) -> Result<Created> {
         confirm_hash: None,
         deleting: None,
     };
-    // The welcome email, with its confirmation link, is written in the
-    // registration's own transaction: no account without its link.
+    // The account, its address, its first session, and the welcome email
+    // with its confirmation link: one transaction, so a fault leaves all of
+    // it or none, and no account exists without its link.
     let (link, welcome) = links::new_link(app, MailKind::Welcome, Some(&user));
     user.confirm_hash = Some(link.hash);
-    let extra = app.store.tx().put_mail(&welcome)?;
+    let (session, cookie) = new_session(app, req, &user, false);
+    let extra = app.store.tx().put_session(&session)?.put_mail(&welcome)?;
     match app.store.create_user(&user, &email_key, extra).await {
         Ok(()) => {
             links::count_sent(app, &email_key).await;
-            Ok(Created::Ok(user))
+            Ok(Created::Ok(Box::new((user, cookie))))
         }
-        Err(StoreError::UsernameTaken) => Ok(match retried(app, &key, &email_key, f).await? {
-            Some(existing) => Created::Ok(existing),
-            None => Created::Taken(messages::USERNAME_TAKEN),
-        }),
+        // Taken since the read: a racing registration, perhaps this same
+        // form submitted twice.
+        Err(StoreError::UsernameTaken) => match app.store.get_user(&key).await? {
+            Some(existing) => again(app, req, existing, &email_key, f).await,
+            None => Ok(Created::Taken(messages::USERNAME_TAKEN)),
+        },
         Err(StoreError::EmailTaken) => Ok(Created::Taken(messages::EMAIL_TAKEN)),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Whether a "taken" username was taken by this very form, submitted twice
-/// (a double click, a retry on a flaky network): same one-time form id,
-/// same email, same password. Then the second submission succeeds too.
-async fn retried(app: &App, key: &str, email_key: &str, f: &Fields<'_>) -> Result<Option<User>> {
-    let Some(id) = f.request_id else {
-        return Ok(None);
+/// The name is taken: by this very form, resubmitted (then sign in), or not.
+async fn again(
+    app: &App,
+    req: &Req,
+    existing: User,
+    email_key: &str,
+    f: &Fields<'_>,
+) -> Result<Created> {
+    let Some(user) = retried(app, req, existing, email_key, f).await? else {
+        return Ok(Created::Taken(messages::USERNAME_TAKEN));
     };
-    let Some(existing) = app.store.get_user(key).await? else {
+    let (session, cookie) = new_session(app, req, &user, false);
+    app.store.put_session(&session).await?;
+    Ok(Created::Ok(Box::new((user, cookie))))
+}
+
+/// How long after the account was created its registration form may be
+/// submitted again (a double click, a retry on a flaky network).
+const RESUBMIT_SECS: i64 = 10 * 60;
+
+/// Whether a "taken" username was taken by this very form, submitted again
+/// soon after: same one-time form id, same email, same password. Then that
+/// submission signs in too. Only within 10 minutes of the account's
+/// creation and until its first sign-in (which removes the id), and the
+/// password check counts like a login attempt on the name
+/// (`throttle::check`), so holding the form id is no unthrottled way to
+/// test passwords.
+async fn retried(
+    app: &App,
+    req: &Req,
+    existing: User,
+    email_key: &str,
+    f: &Fields<'_>,
+) -> Result<Option<User>> {
+    let Some(id) = f.request_id else {
         return Ok(None);
     };
     let same_form = existing.registration_id.as_deref() == Some(id)
         && validate::email_key(&existing.email) == email_key
-        && app
-            .hasher
-            .verify(Some(&existing.password_hash), f.password)
-            .await;
-    Ok(same_form.then_some(existing))
+        && app.now() - existing.created_at <= RESUBMIT_SECS;
+    if !same_form {
+        return Ok(None);
+    }
+    if let Gate::Closed(limit) = throttle::check(app, req, &existing.key).await? {
+        audit(app, req, limit.event(), &existing.key);
+        return Ok(None);
+    }
+    if app
+        .hasher
+        .verify(Some(&existing.password_hash), f.password)
+        .await
+    {
+        return Ok(Some(existing));
+    }
+    throttle::failed(app, req).await?;
+    audit(app, req, "login_failure", &existing.key);
+    Ok(None)
 }

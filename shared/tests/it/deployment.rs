@@ -210,7 +210,9 @@ fn template_tables_have_the_keys_and_ttl_the_tests_create() {
 }
 
 /// Every action a function's policies allow, with the resources named.
-fn policy_statements<'a, 'b>(function: &'a Yaml<'b>) -> Vec<(Vec<&'a str>, &'a Yaml<'b>)> {
+pub(crate) fn policy_statements<'a, 'b>(
+    function: &'a Yaml<'b>,
+) -> Vec<(Vec<&'a str>, &'a Yaml<'b>)> {
     let mut out = Vec::new();
     for policy in function["Properties"]["Policies"].as_vec().unwrap() {
         assert!(policy.as_str().is_none(), "a managed policy: {policy:?}");
@@ -280,4 +282,28 @@ fn template_grants_least_privilege_and_keeps_users() {
         tagged(&globals["LoggingConfig"]["ApplicationLogLevel"]),
         Some(("Ref", "LogLevel"))
     );
+}
+
+#[test]
+fn only_the_local_server_speaks_plain_http() {
+    // Cookies lose `Secure` and `__Host-`, and HSTS goes, only with this
+    // switch: scripts/serve sets it, the template never does.
+    let t = template();
+    let mut envs = vec![&t["Globals"]["Function"]["Environment"]["Variables"]];
+    for (_, resource) in entries(get(&t, "Resources")) {
+        if let Some(vars) = get(resource, "Properties")
+            .and_then(|p| get(p, "Environment"))
+            .and_then(|e| get(e, "Variables"))
+        {
+            envs.push(vars);
+        }
+    }
+    for vars in envs {
+        assert!(
+            get(vars, "LOCAL_PLAIN_HTTP").is_none(),
+            "template.yaml sets LOCAL_PLAIN_HTTP"
+        );
+    }
+    assert!(!read("template.yaml").contains("LOCAL_PLAIN_HTTP"));
+    assert!(read("scripts/serve").contains("export LOCAL_PLAIN_HTTP=1"));
 }

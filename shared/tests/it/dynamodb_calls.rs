@@ -23,8 +23,8 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        3,
-        "registration: one transaction (account, address, welcome link), the session, the welcome's count"
+        4,
+        "registration: source counter, availability, one transaction (account, address, session, welcome link), the welcome's count"
     );
     b.get("/").await;
     assert_eq!(usage().calls, 1, "a signed-in page: one read");
@@ -47,6 +47,17 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     usage();
     b.post("/logout", &[("csrf_token", &token)]).await;
     assert_eq!(usage().calls, 2, "logout: read and delete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_login_path_makes_the_fewest_dynamodb_calls() {
+    let env = Env::start().await;
+    let usage = || env.app.usage();
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    // A browser without a device cookie: the name's counter.
+    let mut b = env.browser();
     let token = b.get("/login").await.csrf();
     usage();
     b.post(
@@ -60,8 +71,8 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        3,
-        "failed login: counter, user + IP counter, IP counter"
+        4,
+        "failed login: source counter, username counter, account, source counter"
     );
     b.post(
         "/login",
@@ -74,12 +85,56 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     .await;
     let login = usage();
     assert_eq!(
-        login.calls, 3,
-        "login: counter, user + IP counter, session + reset"
+        login.calls, 4,
+        "login: source counter, username counter, account, session + reset"
     );
     assert!(
         login.read_units > 0.0 && login.write_units > 0.0,
         "{login:?}"
+    );
+    // A browser with a device cookie for the account skips the source's
+    // counter: its own counter, the account, the transaction.
+    let name = b.session_name();
+    b.cookies.retain(|(n, _)| n != name);
+    let token = b.get("/login").await.csrf();
+    usage();
+    b.post(
+        "/login",
+        &[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(
+        usage().calls,
+        3,
+        "device login: device counter, account, session + reset"
+    );
+    // A locked name: refused before the account is read.
+    let mut other = env.browser();
+    for _ in 0..5 {
+        other.login("alice", "wrong-password", false).await;
+    }
+    let token = other.get("/login").await.csrf();
+    usage();
+    let p = other
+        .post(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 429);
+    let locked = usage();
+    assert_eq!(
+        (locked.calls, locked.read_units),
+        (3, 1.0),
+        "locked: source counter (the one read), name counter, source counter"
     );
 }
 

@@ -5,6 +5,7 @@
 //! event fixtures; arbitrary input; the DynamoDB warm-up. The helpers are
 //! `shared::testing` (the `test-util` feature).
 
+mod atomic;
 mod audit;
 mod bad_input;
 mod csrf;
@@ -13,11 +14,14 @@ mod devices;
 mod dynamodb_calls;
 mod events;
 mod faults;
+mod grants;
+mod guards;
 mod lifecycle;
 mod mail;
 mod mailbox;
 mod pages;
 mod password;
+mod registration;
 mod reset;
 mod robustness;
 mod sessions;

@@ -30,10 +30,36 @@ async fn cookies_carry_the_right_attributes_over_https() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plain_http_uses_plain_names_and_no_secure() {
+async fn https_comes_from_the_event_not_from_x_forwarded_proto() {
+    // Every API Gateway event came over HTTPS. A client that sends its own
+    // `X-Forwarded-Proto: http` (or none) still gets `Secure`, `__Host-`
+    // and HSTS.
     let env = Env::start().await;
+    for proto in [Some("http"), Some("HTTP"), None] {
+        let mut b = env.browser();
+        let mut ev = b.event("GET", "/register", None, &[]);
+        match proto {
+            Some(p) => ev["headers"]["x-forwarded-proto"] = p.into(),
+            None => {
+                ev["headers"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("x-forwarded-proto");
+            }
+        }
+        let p = b.send_event(&ev.to_string(), "/register").await;
+        let csrf = p.set_cookie("__Host-csrf").expect("a __Host- cookie");
+        assert!(csrf.contains("Secure"), "{proto:?}: {csrf}");
+        assert!(p.set_cookie("csrf").is_none(), "{proto:?}");
+        assert!(p.header("strict-transport-security").is_some(), "{proto:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_plain_http_switch_uses_plain_names_and_no_secure() {
+    let env = Env::start_with(&[("LOCAL_PLAIN_HTTP", "1")]).await;
     let mut b = env.browser();
-    b.https = false;
+    assert!(!b.https);
     let p = b.register("Alice", "alice@example.com", PASSWORD).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let s = p.set_cookie("session").expect("session cookie");
@@ -153,4 +179,72 @@ async fn a_double_submitted_registration_succeeds_twice_with_one_user() {
             .status,
         409
     );
+}
+
+/// `name`, signed in, with the log-out form's token; the session then
+/// expires (24 hours in all).
+async fn expired(env: &Env, name: &str) -> (Browser, String) {
+    let mut b = env.browser();
+    b.register(name, &format!("{name}@example.com"), PASSWORD)
+        .await;
+    let token = b.get("/account").await.csrf();
+    env.clock.advance(25 * 3600);
+    (b, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_of_an_expired_session_is_a_normal_logout() {
+    let env = Env::start().await;
+    let (mut b, token) = expired(&env, "Alice").await;
+    let p = b.post("/logout", &[("csrf_token", &token)]).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
+    let removal = p.set_cookie("__Host-session").expect("drops the cookie");
+    assert!(removal.contains("Max-Age=0"));
+    assert!(b.get("/").await.body.contains("Logged out successfully."));
+    // Without even a token (the form came from a cached page).
+    let (mut c, _) = expired(&env, "Bob").await;
+    let p = c.post("/logout", &[]).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")));
+    assert!(p.set_cookie("__Host-session").is_some());
+    // A session ended elsewhere is no different.
+    let mut d = env.browser();
+    d.login("alice", PASSWORD, false).await;
+    let token = d.get("/").await.csrf();
+    let mut e = env.browser();
+    e.login("alice", PASSWORD, false).await;
+    let acct = e.get("/account").await;
+    e.post(
+        "/account/sessions/revoke-others",
+        &[("csrf_token", &acct.csrf())],
+    )
+    .await;
+    let p = d.post("/logout", &[("csrf_token", &token)]).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")));
+    // With no session cookie at all there is nothing to clear.
+    let mut f = env.browser();
+    let p = f.post("/logout", &[]).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")));
+    assert!(p.set_cookies.is_empty() && p.header("clear-site-data").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_sessions_without_a_live_one_asks_to_log_in() {
+    for path in [
+        "/account/sessions/revoke",
+        "/account/sessions/revoke-others",
+    ] {
+        let env = Env::start().await;
+        let (mut b, token) = expired(&env, "Alice").await;
+        let p = b
+            .post(path, &[("csrf_token", &token), ("session", "anything")])
+            .await;
+        assert_eq!(
+            (p.status, p.location()),
+            (303, Some("/login?next=%2Faccount")),
+            "{path}: {}",
+            p.body
+        );
+        let removal = p.set_cookie("__Host-session").expect("drops the cookie");
+        assert!(removal.contains("Max-Age=0"), "{path}");
+    }
 }

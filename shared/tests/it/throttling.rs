@@ -106,3 +106,159 @@ async fn one_ip_spraying_many_usernames_is_stopped() {
     c.source_ip = "192.0.2.50".into();
     assert_eq!(c.login("alice", PASSWORD, false).await.status, 303);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_ip_limit_cannot_lock_anyone_out() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "3")]).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    let mut attacker = env.browser();
+    attacker.source_ip = "198.51.100.66".into();
+    for i in 0..3 {
+        let p = attacker
+            .login(&format!("user{i}"), "wrong-password", false)
+            .await;
+        assert_eq!(p.status, 401);
+    }
+    // Over its limit: 50 attempts at Alice's name are refused by the IP
+    // limit and count nothing against her username.
+    for _ in 0..50 {
+        let p = attacker.login("alice", "wrong-password", false).await;
+        assert_eq!(p.status, 429);
+    }
+    let mut victim = env.browser();
+    victim.source_ip = "192.0.2.10".into();
+    let p = victim.login("alice", PASSWORD, false).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_attempts_count_against_the_source_too() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "7")]).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    let mut b = env.browser();
+    for _ in 0..5 {
+        assert_eq!(b.login("alice", "wrong-password", false).await.status, 401);
+    }
+    // Alice's name is locked: these two are refused, and counted against
+    // the source (5 + 2 = 7, its limit).
+    for _ in 0..2 {
+        assert_eq!(b.login("alice", "wrong-password", false).await.status, 429);
+    }
+    assert_eq!(b.login("bob", "wrong-password", false).await.status, 429);
+}
+
+/// Alice's own browser after a successful login: it holds her device
+/// cookie; its session has since ended (here: expired).
+async fn alices_browser(env: &Env) -> Browser {
+    let mut alice = env.browser();
+    alice.register("Alice", "alice@example.com", PASSWORD).await;
+    alice.logout().await;
+    let p = alice.login("alice", PASSWORD, false).await;
+    assert_eq!(p.status, 303);
+    let device = p.set_cookie("__Host-device").expect("a device cookie");
+    for attr in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+        "Max-Age=31536000",
+    ] {
+        assert!(device.contains(attr), "{device} lacks {attr}");
+    }
+    env.clock.advance(25 * 3600);
+    assert!(!alice.get("/").await.body.contains("Hello, Alice"));
+    alice
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_cookie_lets_its_owner_in_while_the_name_is_locked() {
+    let env = Env::start().await;
+    let mut alice = alices_browser(&env).await;
+    let mut attacker = env.browser();
+    attacker.source_ip = "198.51.100.66".into();
+    for _ in 0..5 {
+        attacker.login("alice", "wrong-password", false).await;
+    }
+    assert_eq!(attacker.login("alice", PASSWORD, false).await.status, 429);
+    // Without her device cookie, even Alice is locked out...
+    let mut fresh = env.browser();
+    assert_eq!(fresh.login("alice", PASSWORD, false).await.status, 429);
+    // ...with it, she signs in, and it is refreshed, same device.
+    let before = alice.cookie("__Host-device").unwrap().to_string();
+    let p = alice.login("alice", PASSWORD, false).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
+    assert_eq!(alice.cookie("__Host-device"), Some(before.as_str()));
+    // Bob's device cookie does nothing for Alice's name.
+    let mut bob = env.browser();
+    bob.register("Bob", "bob@example.com", PASSWORD).await;
+    bob.logout().await;
+    bob.login("bob", PASSWORD, false).await;
+    bob.logout().await;
+    assert!(bob.cookie("__Host-device").is_some());
+    assert_eq!(bob.login("alice", PASSWORD, false).await.status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_has_its_own_limit_and_leaves_the_username_alone() {
+    let env = Env::start().await;
+    let mut alice = alices_browser(&env).await;
+    for _ in 0..5 {
+        assert_eq!(
+            alice.login("alice", "wrong-password", false).await.status,
+            401
+        );
+    }
+    assert_eq!(alice.login("alice", PASSWORD, false).await.status, 429);
+    // The username's counter saw none of those: another browser gets in.
+    let mut other = env.browser();
+    other.source_ip = "192.0.2.77".into();
+    assert_eq!(other.login("alice", PASSWORD, false).await.status, 303);
+    // A tampered device cookie is no device cookie.
+    let mut forged = env.browser();
+    let value = alice.cookie("__Host-device").unwrap().replacen('a', "b", 1);
+    forged.cookies.push(("__Host-device".into(), value));
+    for _ in 0..5 {
+        forged.login("alice", "wrong-password", false).await;
+    }
+    assert_eq!(forged.login("alice", PASSWORD, false).await.status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_client_is_limited_by_its_64() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "3")]).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    // Three addresses of one /64: one source.
+    for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"]
+        .iter()
+        .enumerate()
+    {
+        let mut b = env.browser();
+        b.source_ip = ip.to_string();
+        let p = b.login(&format!("user{i}"), "wrong-password", false).await;
+        assert_eq!(p.status, 401, "{ip}");
+    }
+    let mut same_block = env.browser();
+    same_block.source_ip = "2001:db8:1:2:dead:beef:0:1".into();
+    assert_eq!(same_block.login("alice", PASSWORD, false).await.status, 429);
+    // The next /64 is another source.
+    let mut next_block = env.browser();
+    next_block.source_ip = "2001:db8:1:3::1".into();
+    assert_eq!(next_block.login("alice", PASSWORD, false).await.status, 303);
+    // An IPv4-mapped address is its IPv4 address.
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "1")]).await;
+    let mut v4 = env.browser();
+    v4.source_ip = "192.0.2.5".into();
+    assert_eq!(v4.login("ghost", "wrong-password", false).await.status, 401);
+    let mut mapped = env.browser();
+    mapped.source_ip = "::ffff:192.0.2.5".into();
+    assert_eq!(
+        mapped.login("ghost2", "wrong-password", false).await.status,
+        429
+    );
+}

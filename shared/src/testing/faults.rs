@@ -1,0 +1,275 @@
+//! Faults in the app's DynamoDB calls, made by an SDK interceptor: what
+//! Dynoxide never does on its own (a transaction conflict, keys left
+//! unprocessed) and failures at chosen calls. A fault that answers in
+//! DynamoDB's place rewrites the request into a harmless `ListTables`
+//! before it is sent, so nothing is written, then replaces the answer.
+
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
+
+/// What a faulty call gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A `TransactionCanceledException` whose first item's reason is
+    /// `TransactionConflict` (another transaction held it), nothing written.
+    TransactionConflict,
+    /// A 500 `InternalServerError`, nothing written (the SDK retries it).
+    ServerError,
+    /// `BatchGetItem` only: DynamoDB's answer, with every key unprocessed.
+    Unprocessed,
+    /// `BatchGetItem` only: an answer that found nothing (as if the read
+    /// had come before a racing write).
+    NothingFound,
+}
+
+#[derive(Debug)]
+struct Rule {
+    operation: &'static str,
+    calls: RangeInclusive<usize>,
+    fault: Fault,
+}
+
+/// The faults to inject, and when each call was sent.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<Rule>>,
+    /// Every call sent (each SDK attempt): its operation and when.
+    sent: Mutex<Vec<(String, Instant)>>,
+    /// What each call asked of which table, as IAM sees it.
+    grants: Mutex<Vec<Grant>>,
+}
+
+/// One permission a call needs: the IAM action, the table, and the
+/// operation it was part of (`TransactWriteItems` for a transaction's
+/// items), as IAM's `dynamodb:EnclosingOperation` names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    pub action: String,
+    pub table: String,
+    pub enclosing: Option<String>,
+}
+
+/// What `modify_before_transmit` decided, for `modify_before_deserialization`
+/// (by then the request has gone): the fault, and the request's body.
+#[derive(Debug, Clone)]
+struct Pending {
+    marker: String,
+    sent: serde_json::Value,
+}
+
+impl Storable for Pending {
+    type Storer = StoreReplace<Self>;
+}
+
+impl Faults {
+    pub fn new() -> Arc<Faults> {
+        Arc::default()
+    }
+
+    /// `operation`'s calls numbered `calls` (the first call after this one
+    /// is 1; every SDK attempt is a call) get `fault`.
+    pub fn inject(&self, operation: &'static str, calls: RangeInclusive<usize>, fault: Fault) {
+        let seen = self.count(operation);
+        let calls = seen + calls.start()..=seen + calls.end();
+        let rule = Rule {
+            operation,
+            calls,
+            fault,
+        };
+        self.rules.lock().expect("rules").push(rule);
+    }
+
+    /// How many `operation` calls have been sent so far.
+    pub fn count(&self, operation: &str) -> usize {
+        self.sent_at(operation).len()
+    }
+
+    /// When each `operation` call was sent.
+    pub fn sent_at(&self, operation: &str) -> Vec<Instant> {
+        let sent = self.sent.lock().expect("sent");
+        sent.iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    /// The permissions the calls since the last look needed.
+    pub fn take_grants(&self) -> Vec<Grant> {
+        std::mem::take(&mut *self.grants.lock().expect("grants"))
+    }
+
+    fn note_grants(&self, operation: &str, body: &serde_json::Value) {
+        let grant = |action: &str, table: &serde_json::Value, enclosing: Option<&str>| Grant {
+            action: format!("dynamodb:{action}"),
+            table: table.as_str().unwrap_or_default().to_string(),
+            enclosing: enclosing.map(str::to_string),
+        };
+        let mut found = Vec::new();
+        match operation {
+            "BatchGetItem" => {
+                for table in body["RequestItems"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.keys())
+                {
+                    found.push(grant(operation, &table.as_str().into(), None));
+                }
+            }
+            "TransactWriteItems" => {
+                for item in body["TransactItems"].as_array().into_iter().flatten() {
+                    for (kind, action) in [
+                        ("Put", "PutItem"),
+                        ("Update", "UpdateItem"),
+                        ("Delete", "DeleteItem"),
+                        ("ConditionCheck", "ConditionCheckItem"),
+                    ] {
+                        if let Some(op) = item.get(kind) {
+                            found.push(grant(action, &op["TableName"], Some(operation)));
+                        }
+                    }
+                }
+            }
+            _ => found.push(grant(operation, &body["TableName"], None)),
+        }
+        self.grants.lock().expect("grants").extend(found);
+    }
+
+    /// The interceptor to give the app's SDK client.
+    pub fn interceptor(self: &Arc<Self>) -> FaultInterceptor {
+        FaultInterceptor(self.clone())
+    }
+
+    fn fault_for(&self, operation: &str) -> Option<Fault> {
+        let n = {
+            let mut sent = self.sent.lock().expect("sent");
+            sent.push((operation.to_string(), Instant::now()));
+            sent.iter().filter(|(op, _)| op == operation).count()
+        };
+        let rules = self.rules.lock().expect("rules");
+        rules
+            .iter()
+            .find(|r| r.operation == operation && r.calls.contains(&n))
+            .map(|r| r.fault)
+    }
+}
+
+/// The SDK interceptor of a `Faults`.
+#[derive(Debug)]
+pub struct FaultInterceptor(Arc<Faults>);
+
+impl Intercept for FaultInterceptor {
+    fn name(&self) -> &'static str {
+        "test-faults"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default().to_string();
+        let fault = self.0.fault_for(&operation);
+        let sent: serde_json::Value = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default();
+        self.0.note_grants(&operation, &sent);
+        let marker = match fault {
+            None => {
+                // A retry of a faulty call must not inherit its fault.
+                cfg.interceptor_state().unset::<Pending>();
+                return Ok(());
+            }
+            Some(Fault::TransactionConflict) => {
+                let items = sent["TransactItems"].as_array().map_or(1, Vec::len);
+                format!("conflict:{items}")
+            }
+            Some(Fault::ServerError) => "server-error".to_string(),
+            Some(Fault::Unprocessed) => "unprocessed".to_string(),
+            Some(Fault::NothingFound) => "nothing".to_string(),
+        };
+        if matches!(fault, Some(Fault::TransactionConflict | Fault::ServerError)) {
+            // Nothing may be written: DynamoDB gets a harmless read.
+            let headers = request.headers_mut();
+            headers.insert("x-amz-target", "DynamoDB_20120810.ListTables");
+            headers.insert("content-length", "2");
+            *request.body_mut() = "{}".into();
+        }
+        cfg.interceptor_state().store_put(Pending { marker, sent });
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(pending) = cfg.load::<Pending>().cloned() else {
+            return Ok(());
+        };
+        let (status, body) = canned(&pending.marker, &pending.sent);
+        let response = context.response_mut();
+        *response.status_mut() = status.into();
+        let body = body.to_string();
+        response
+            .headers_mut()
+            .insert("content-length", body.len().to_string());
+        response.headers_mut().remove("x-amz-crc32");
+        *response.body_mut() = body.into();
+        Ok(())
+    }
+}
+
+/// DynamoDB's answer for a fault, given what was sent.
+fn canned(marker: &str, sent: &serde_json::Value) -> (http::StatusCode, serde_json::Value) {
+    use serde_json::json;
+    const PREFIX: &str = "com.amazonaws.dynamodb.v20120810#";
+    if let Some(items) = marker.strip_prefix("conflict:") {
+        let n: usize = items.parse().unwrap_or(1);
+        let reasons: Vec<_> = (0..n)
+            .map(|i| match i {
+                0 => json!({ "Code": "TransactionConflict", "Message": "Transaction is ongoing for the item" }),
+                _ => json!({ "Code": "None" }),
+            })
+            .collect();
+        let body = json!({
+            "__type": format!("{PREFIX}TransactionCanceledException"),
+            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            "CancellationReasons": reasons,
+        });
+        return (http::StatusCode::BAD_REQUEST, body);
+    }
+    match marker {
+        "unprocessed" => (
+            http::StatusCode::OK,
+            json!({ "Responses": {}, "UnprocessedKeys": sent["RequestItems"] }),
+        ),
+        "nothing" => {
+            let tables: serde_json::Map<_, _> = sent["RequestItems"]
+                .as_object()
+                .map(|m| m.keys().map(|t| (t.clone(), json!([]))).collect())
+                .unwrap_or_default();
+            (
+                http::StatusCode::OK,
+                json!({ "Responses": tables, "UnprocessedKeys": {} }),
+            )
+        }
+        _ => (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "__type": format!("{PREFIX}InternalServerError"), "message": "injected fault" }),
+        ),
+    }
+}

@@ -1,0 +1,163 @@
+//! All or nothing where the page says so: registration's account, address
+//! and session; "sign out everywhere else" in transactional chunks, honest
+//! when it stops part-way; a transaction conflict tried once more.
+
+use shared::testing::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_during_registration_leaves_all_of_it_or_none() {
+    // Whichever write fails (each SDK attempt of it), the person is either
+    // registered and signed in, or told to try again with nothing written.
+    for operation in ["TransactWriteItems", "PutItem"] {
+        let faults = Faults::new();
+        let env = Env::start_faulty(&[], &faults).await;
+        faults.inject(operation, 1..=3, Fault::ServerError);
+        let mut b = env.browser();
+        let p = b.register("Alice", "alice@example.com", PASSWORD).await;
+        match p.status {
+            503 => {
+                assert!(p.body.contains("try again"), "{operation}");
+                assert!(
+                    env.app.password_hash("alice").await.is_none(),
+                    "{operation}: a 503, but the account was created"
+                );
+                // Neither the name nor the address is held.
+                let mut c = env.browser();
+                let p = c.register("Alice", "alice@example.com", PASSWORD).await;
+                assert_eq!(p.status, 303, "{operation}");
+            }
+            303 => assert!(
+                b.get("/").await.body.contains("Hello, Alice"),
+                "{operation}"
+            ),
+            other => panic!("{operation}: {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_writes_the_account_address_and_session_in_one_call() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    assert_eq!(faults.count("TransactWriteItems"), 1);
+    assert_eq!(faults.count("PutItem"), 0, "no separate session write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loser_of_a_conflicting_race_gets_409_not_503() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let mut winner = env.browser();
+    winner
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    // The loser read before the winner wrote (nothing found), and its
+    // transaction met the winner's: DynamoDB cancels it with
+    // TransactionConflict. Tried once more, it meets the winner's account.
+    faults.inject("BatchGetItem", 1..=1, Fault::NothingFound);
+    faults.inject("TransactWriteItems", 1..=1, Fault::TransactionConflict);
+    let before = faults.count("TransactWriteItems");
+    let mut loser = env.browser();
+    let p = loser.register("alice", "other@example.com", PASSWORD).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("Username already taken."));
+    assert_eq!(
+        faults.count("TransactWriteItems") - before,
+        2,
+        "tried once more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_is_tried_once_more_only() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    faults.inject("TransactWriteItems", 1..=1, Fault::TransactionConflict);
+    let mut b = env.browser();
+    let p = b.register("Alice", "alice@example.com", PASSWORD).await;
+    assert_eq!(p.status, 303, "the other transaction ended: {}", p.body);
+    faults.inject("TransactWriteItems", 1..=2, Fault::TransactionConflict);
+    let mut c = env.browser();
+    let p = c.register("Bob", "bob@example.com", PASSWORD).await;
+    assert_eq!(p.status, 503, "twice: a 503 that says to try again");
+    assert!(env.app.password_hash("bob").await.is_none());
+}
+
+/// Alice signed in here, with `others` sessions elsewhere.
+async fn alice_with_sessions(env: &Env, others: usize) -> Browser {
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    env.app.plant_sessions("alice", others).await;
+    let listed = a
+        .get("/account")
+        .await
+        .body
+        .matches("name=\"session\"")
+        .count();
+    assert_eq!(listed, others + 1);
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_else_ends_sessions_in_chunks_of_100() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let mut a = alice_with_sessions(&env, 150).await;
+    let token = a.get("/account").await.csrf();
+    env.app.usage();
+    let p = a
+        .post("/account/sessions/revoke-others", &[("csrf_token", &token)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, Some("/account")));
+    assert_eq!(
+        env.app.usage().calls,
+        4,
+        "the session, the list, two transactions (100 + 50)"
+    );
+    let acct = a.get("/account").await;
+    assert!(acct.body.contains("Signed out of all other sessions."));
+    assert_eq!(acct.body.matches("name=\"session\"").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_else_says_how_far_it_got() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let mut a = alice_with_sessions(&env, 150).await;
+    let token = a.get("/account").await.csrf();
+    // The second chunk fails, every SDK attempt of it.
+    faults.inject("TransactWriteItems", 2..=4, Fault::ServerError);
+    let p = a
+        .post("/account/sessions/revoke-others", &[("csrf_token", &token)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, Some("/account")));
+    let acct = a.get("/account").await;
+    assert!(
+        acct.body.contains(
+            "Signed out of 100 other sessions, but 50 could not be ended just now. Please try again."
+        ),
+        "{}",
+        acct.body
+    );
+    assert_eq!(acct.body.matches("name=\"session\"").count(), 51);
+    // The first chunk failing: nothing was ended, a 503 that says so.
+    faults.inject("TransactWriteItems", 1..=3, Fault::ServerError);
+    let p = a
+        .post(
+            "/account/sessions/revoke-others",
+            &[("csrf_token", &acct.csrf())],
+        )
+        .await;
+    assert_eq!(p.status, 503);
+    assert_eq!(
+        a.get("/account")
+            .await
+            .body
+            .matches("name=\"session\"")
+            .count(),
+        51
+    );
+}

@@ -1,0 +1,325 @@
+//! Each function's IAM grants in template.yaml are what its code asks of
+//! DynamoDB, no more and no less: every route is driven through its paths
+//! (failures, limits, resubmissions, expired windows, a weak hash, stale
+//! sessions), each call's table and action recorded by an SDK interceptor,
+//! and compared with the function's policy statements. Login's and
+//! register's narrower grants are asserted as written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use saphyr::Yaml;
+use shared::testing::*;
+use shared::Function;
+
+use crate::deployment::{entries, get, policy_statements, tagged, template, text};
+
+/// What each function's calls needed, by binary name.
+type Used = BTreeMap<&'static str, BTreeSet<Grant>>;
+
+struct Drive {
+    env: Env,
+    faults: std::sync::Arc<Faults>,
+    used: Used,
+}
+
+impl Drive {
+    /// Files the calls since the last request under the function serving `path`.
+    fn note(&mut self, path: &str) {
+        let function = Function::for_path(path).expect("a route").name();
+        let calls = self.faults.take_grants();
+        self.used.entry(function).or_default().extend(calls);
+    }
+
+    async fn get(&mut self, b: &mut Browser, path: &str) -> Page {
+        let p = b.get(path).await;
+        self.note(path.split('?').next().unwrap_or(path));
+        p
+    }
+
+    async fn post(&mut self, b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+        let p = b.post(path, fields).await;
+        self.note(path);
+        p
+    }
+
+    async fn register(&mut self, b: &mut Browser, name: &str) -> Page {
+        let form = self.get(b, "/register").await;
+        let rid = form.input("request_id").unwrap_or_default();
+        let email = format!("{name}@example.com");
+        let fields = [
+            ("username", name),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", &form.csrf()),
+            ("request_id", &rid),
+        ];
+        let p = self.post(b, "/register", &fields).await;
+        // The same form again, from a browser that lost the answer (and
+        // so the session and device cookies that came with it).
+        b.cookies.retain(|(n, _)| n == "__Host-csrf");
+        self.post(b, "/register", &fields).await;
+        p
+    }
+
+    async fn login(&mut self, b: &mut Browser, name: &str, password: &str) -> Page {
+        let token = self.get(b, "/login").await.csrf();
+        let fields = [
+            ("username", name),
+            ("password", password),
+            ("csrf_token", &token),
+        ];
+        self.post(b, "/login", &fields).await
+    }
+}
+
+/// Every route, along every path that reaches DynamoDB differently.
+async fn drive() -> Used {
+    let faults = Faults::new();
+    let vars = [
+        ("LOGIN_IP_LIMIT", "7"),
+        ("REGISTER_IP_LIMIT", "6"),
+        ("ARGON2_ITERATIONS", "3"),
+    ];
+    let env = Env::start_faulty(&vars, &faults).await;
+    faults.take_grants();
+    let mut d = Drive {
+        env,
+        faults,
+        used: Used::new(),
+    };
+    let mut a = d.env.browser();
+    assert_eq!(d.register(&mut a, "Alice").await.status, 303);
+    // A race: the read came before a winner's write.
+    d.faults.inject("BatchGetItem", 1..=1, Fault::NothingFound);
+    assert_eq!(d.register(&mut d.env.browser(), "alice").await.status, 409);
+    d.env.clock.advance(6 * 60);
+    for path in ["/", "/account", "/login", "/register", "/logout"] {
+        d.get(&mut a, path).await;
+        d.env.clock.advance(6 * 60);
+    }
+    let token = d.get(&mut a, "/account").await.csrf();
+    d.env.clock.advance(6 * 60);
+    d.post(
+        &mut a,
+        "/account/sessions/revoke",
+        &[("csrf_token", &token), ("session", "x")],
+    )
+    .await;
+    d.post(
+        &mut a,
+        "/account/sessions/revoke-others",
+        &[("csrf_token", &token)],
+    )
+    .await;
+    d.env.clock.advance(6 * 60);
+    d.post(&mut a, "/logout", &[("csrf_token", &token)]).await;
+    logins(&mut d).await;
+    d.used
+}
+
+/// Logins: wrong, right (the first: the form id goes), with the device
+/// cookie, the name locked, the source over its limit, a weak hash; then
+/// counters' windows ending, and the registration limit.
+async fn logins(d: &mut Drive) {
+    let mut b = d.env.browser();
+    d.login(&mut b, "alice", "wrong-password").await;
+    assert_eq!(d.login(&mut b, "alice", PASSWORD).await.status, 303);
+    b.cookies.retain(|(n, _)| n != "__Host-session");
+    assert_eq!(d.login(&mut b, "alice", PASSWORD).await.status, 303);
+    let mut c = d.env.browser();
+    for _ in 0..6 {
+        d.login(&mut c, "alice", "wrong-password").await;
+    }
+    assert_eq!(d.login(&mut c, "bob", "wrong-password").await.status, 429);
+    // A hash below today's cost is upgraded at login.
+    let weak = Env::app_at(&d.env.endpoint, &[])
+        .app
+        .hash_password(PASSWORD)
+        .await;
+    d.env
+        .app
+        .plant_user("Weak", "weak@example.com", &weak)
+        .await;
+    d.faults.take_grants();
+    let mut w = d.env.browser();
+    w.source_ip = "192.0.2.99".into();
+    assert_eq!(d.login(&mut w, "weak", PASSWORD).await.status, 303);
+    // An hour on, counters start new windows; then the source's limit.
+    d.env.clock.advance(3600);
+    d.login(&mut d.env.browser(), "weak", "wrong-password")
+        .await;
+    for i in 0..6 {
+        d.register(&mut d.env.browser(), &format!("user{i}")).await;
+    }
+}
+
+/// `users` → `UsersTable`, as template.yaml names the tables.
+fn logical(table: &str) -> String {
+    format!("{}{}Table", table[..1].to_uppercase(), &table[1..])
+}
+
+/// A statement's `dynamodb:EnclosingOperation`, if it is conditioned on one.
+fn enclosing<'a>(statement: &'a Yaml<'_>) -> Option<&'a str> {
+    let condition = get(statement, "Condition")?;
+    let equals = get(condition, "StringEquals")?;
+    get(equals, "dynamodb:EnclosingOperation").map(text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_is_granted_exactly_what_it_calls() {
+    let used = drive().await;
+    let t = template();
+    let mut problems = Vec::new();
+    for (name, resource) in entries(get(&t, "Resources")) {
+        if text(&resource["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = text(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        let calls = used.get(binary).cloned().unwrap_or_default();
+        let statements: Vec<_> = resource["Properties"]["Policies"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_vec().cloned().unwrap_or_default())
+            .collect();
+        let covers = |s: &Yaml<'_>, g: &Grant| {
+            let table = tagged(&s["Resource"]).map(|(_, v)| v.trim_end_matches(".Arn"));
+            let actions: Vec<&str> = s["Action"]
+                .as_vec()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
+            table == Some(logical(&g.table).as_str())
+                && actions.contains(&g.action.as_str())
+                && enclosing(s).is_none_or(|e| g.enclosing.as_deref() == Some(e))
+        };
+        for g in &calls {
+            if !statements.iter().any(|s| covers(s, g)) {
+                problems.push(format!(
+                    "{name}: not granted {} on {} ({:?})",
+                    g.action,
+                    logical(&g.table),
+                    g.enclosing
+                ));
+            }
+        }
+        for (actions, table) in policy_statements(resource) {
+            for action in actions {
+                let on = tagged(table)
+                    .map(|(_, v)| v.trim_end_matches(".Arn"))
+                    .unwrap_or_default();
+                if !calls
+                    .iter()
+                    .any(|g| g.action == action && logical(&g.table) == on)
+                {
+                    problems.push(format!("{name}: granted {action} on {on}, never used"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "template.yaml grants:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn login_may_update_only_the_hash_and_the_form_id() {
+    let t = template();
+    let login = &t["Resources"]["LoginFunction"];
+    let updates: Vec<_> = login["Properties"]["Policies"][0]["Statement"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter(|s| tagged(&s["Resource"]) == Some(("GetAtt", "UsersTable.Arn")))
+        .filter(|s| {
+            s["Action"]
+                .as_vec()
+                .unwrap()
+                .iter()
+                .any(|a| text(a) == "dynamodb:UpdateItem")
+        })
+        .collect();
+    assert_eq!(updates.len(), 1, "one statement grants UpdateItem on users");
+    let s = updates[0];
+    assert_eq!(s["Action"].as_vec().unwrap().len(), 1, "and nothing else");
+    let condition = &s["Condition"];
+    let attributes: Vec<&str> = condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_vec()
+        .expect("ForAllValues:StringEquals: dynamodb:Attributes: [...]")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(attributes, ["pk", "password_hash", "registration_id"]);
+    let returns: Vec<&str> = condition["StringEqualsIfExists"]["dynamodb:ReturnValues"]
+        .as_vec()
+        .expect("StringEqualsIfExists: dynamodb:ReturnValues: [...]")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(returns, ["NONE"]);
+}
+
+#[test]
+fn register_can_only_create_accounts() {
+    let t = template();
+    for (actions, table) in policy_statements(&t["Resources"]["RegisterFunction"]) {
+        if tagged(table) != Some(("GetAtt", "UsersTable.Arn")) {
+            continue;
+        }
+        for forbidden in [
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+        ] {
+            assert!(
+                !actions.contains(&forbidden),
+                "register: {forbidden} on users"
+            );
+        }
+    }
+    let puts: Vec<_> = t["Resources"]["RegisterFunction"]["Properties"]["Policies"][0]["Statement"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter(|s| tagged(&s["Resource"]) == Some(("GetAtt", "UsersTable.Arn")))
+        .filter(|s| {
+            s["Action"]
+                .as_vec()
+                .unwrap()
+                .iter()
+                .any(|a| text(a) == "dynamodb:PutItem")
+        })
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(
+        enclosing(puts[0]),
+        Some("TransactWriteItems"),
+        "PutItem on users only inside a transaction"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conditional_put_refuses_an_existing_account() {
+    // IAM cannot see a condition expression: the transaction's own
+    // attribute_not_exists(pk) is what keeps an account from being
+    // overwritten. Here the read before it is made to miss Alice.
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    let before = env.app.password_hash("alice").await;
+    faults.inject("BatchGetItem", 1..=1, Fault::NothingFound);
+    let mut m = env.browser();
+    let p = m
+        .register("ALICE", "mallory@example.com", "another-password-77")
+        .await;
+    assert_eq!(p.status, 409);
+    assert_eq!(env.app.password_hash("alice").await, before, "untouched");
+    let mut a = env.browser();
+    assert_eq!(a.login("alice", PASSWORD, false).await.status, 303);
+    assert!(a.get("/account").await.body.contains("alice@example.com"));
+}
