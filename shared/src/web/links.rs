@@ -17,7 +17,8 @@ pub(crate) fn address_counter(app: &App, email_key: &str) -> String {
     format!("mail#{}", app.keys.pseudonym(&format!("email:{email_key}")))
 }
 
-/// Counts a reset or confirmation request against the source IP and the
+/// Counts a reset or confirmation request against the source (an IPv6
+/// client as its /64, as every per-source limit) and the
 /// address; `false` when either is over its hourly cap (then the request
 /// gets its usual answer, and nothing is written or sent). An IP over its
 /// cap does not count against the address.
@@ -26,7 +27,11 @@ pub(crate) async fn within_caps(app: &App, req: &Req, email_key: &str) -> Result
     let mail = &app.config.mail;
     let ip = app
         .store
-        .add_failure(&format!("mailip#{}", req.source_ip), now, mail.window_secs)
+        .add_failure(
+            &format!("mailip#{}", super::throttle::source_key(&req.source_ip)),
+            now,
+            mail.window_secs,
+        )
         .await?;
     if ip > mail.per_ip {
         return Ok(false);
