@@ -33,6 +33,9 @@ pub(crate) struct Hasher {
     /// Verified against when the username is unknown, so that failure costs
     /// what a wrong password costs.
     dummy_hash: String,
+    /// Verifications run, known user or not (tests count them).
+    #[cfg(feature = "test-util")]
+    verifications: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Hasher {
@@ -62,6 +65,8 @@ impl Hasher {
         Ok(Hasher {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             dummy_hash,
+            #[cfg(feature = "test-util")]
+            verifications: Default::default(),
         })
     }
 
@@ -88,9 +93,15 @@ impl Hasher {
         let stored = stored.unwrap_or(&self.dummy_hash).to_owned();
         let argon2 = self.argon2.clone();
         let password = password.to_owned();
+        #[cfg(feature = "test-util")]
+        let verifications = self.verifications.clone();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&stored)
-                .map(|h| argon2.verify_password(password.as_bytes(), &h).is_ok())
+                .map(|h| {
+                    #[cfg(feature = "test-util")]
+                    verifications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    argon2.verify_password(password.as_bytes(), &h).is_ok()
+                })
                 .unwrap_or(false)
         })
         .await
@@ -112,6 +123,18 @@ impl Hasher {
             || p.m_cost() < cur.m_cost()
             || p.t_cost() < cur.t_cost()
             || p.p_cost() < cur.p_cost()
+    }
+}
+
+/// Looks inside the app, for tests.
+#[cfg(feature = "test-util")]
+impl crate::app::App {
+    /// Argon2id verifications run (a known user's hash or the dummy) since
+    /// the last look.
+    pub fn password_verifications(&self) -> u64 {
+        self.hasher
+            .verifications
+            .swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -28,6 +28,7 @@ mod sessions;
 mod template_mail;
 mod throttling;
 mod validation;
+mod verifications;
 mod warm_up;
 
 /// A file of the checkout these tests run from. Looked up at run time (cargo
