@@ -61,4 +61,87 @@ mod tests {
         }
         assert_eq!(target(None), "/");
     }
+
+    /// Pieces that make `next` values dangerous in some combination.
+    fn piece() -> impl proptest::strategy::Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "/",
+            "//",
+            "\\",
+            "/\\",
+            ":",
+            "@",
+            ".",
+            "..",
+            "evil.com",
+            "a",
+            "%2F",
+            "%5C",
+            "%2f",
+            "\t",
+            "\n",
+            "\r",
+            " ",
+            "?",
+            "#",
+            "http:",
+            "https:",
+            "javascript:",
+            "\u{0}",
+            "\u{7f}",
+            "\u{3000}",
+            "\u{ff0f}",
+            "\u{2044}",
+            "[::1]",
+            ":443",
+            "user:pw@",
+        ])
+    }
+
+    fn stays_on_the_site(raw: &str) -> Result<(), String> {
+        let target = target(Some(raw));
+        if target != raw && target != "/" {
+            return Err(format!("{raw:?} became {target:?}"));
+        }
+        let base = url::Url::parse("https://site.example/login?next=x").unwrap();
+        let url = base.join(target).map_err(|e| format!("{target:?}: {e}"))?;
+        let same = url.scheme() == "https"
+            && url.host_str() == Some("site.example")
+            && url.port().is_none()
+            && url.username().is_empty()
+            && url.password().is_none();
+        same.then_some(())
+            .ok_or_else(|| format!("{raw:?} leads to {url}"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_accepted_next_never_leaves_the_site(
+            pieces in proptest::collection::vec(piece(), 0..8),
+            tail in ".{0,6}",
+        ) {
+            let raw = pieces.concat() + &tail;
+            proptest::prop_assert!(stays_on_the_site(&raw).is_ok(), "{:?}", stays_on_the_site(&raw));
+        }
+
+        #[test]
+        fn any_text_as_next_never_leaves_the_site(raw in proptest::prelude::any::<String>()) {
+            proptest::prop_assert!(stays_on_the_site(&raw).is_ok(), "{:?}", stays_on_the_site(&raw));
+        }
+    }
+
+    #[test]
+    fn the_property_catches_what_the_rule_refuses() {
+        // The property itself, without the rule: each of these would leave.
+        let base = url::Url::parse("https://site.example/login").unwrap();
+        for raw in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "\\\\evil.com",
+        ] {
+            let url = base.join(raw).unwrap();
+            assert_ne!(url.host_str(), Some("site.example"), "{raw:?}");
+        }
+    }
 }
