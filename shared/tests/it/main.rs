@@ -27,6 +27,7 @@ mod robustness;
 mod sessions;
 mod template_mail;
 mod throttling;
+mod timeouts;
 mod validation;
 mod verifications;
 mod warm_up;

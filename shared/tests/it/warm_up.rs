@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::testing::*;
 
@@ -61,15 +61,4 @@ async fn the_first_request_reuses_the_connection_opened_at_init() {
         1,
         "the first request used the pooled connection"
     );
-}
-
-#[tokio::test]
-async fn an_unreachable_dynamodb_only_costs_the_warm_up_timeout() {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", l.local_addr().unwrap());
-    drop(l);
-    let env = Env::app_at(&endpoint, &[]);
-    let started = Instant::now();
-    assert!(!env.app.warm_up().await);
-    assert!(started.elapsed() < Duration::from_secs(2));
 }
