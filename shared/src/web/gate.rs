@@ -322,3 +322,29 @@ pub(crate) async fn live(app: &App, found: Option<Session>) -> Result<Option<Ses
     }
     Ok(Some(s))
 }
+
+/// A request that read its session before another request ended it, for
+/// tests (the gate's order, with the other request in between).
+#[cfg(feature = "test-util")]
+impl App {
+    /// Reads the session `public_id` of `user_key` as the gate's read
+    /// finds it, runs `meanwhile` (say, a revoke through its handler),
+    /// then goes on with the stale read as `live` does, refreshing
+    /// `last_seen` when it is due. Whether that read counted as live.
+    pub async fn read_then_touch(
+        &self,
+        user_key: &str,
+        public_id: &str,
+        meanwhile: impl std::future::Future<Output = ()>,
+    ) -> bool {
+        let sessions = self.store.list_sessions(user_key).await;
+        let read = sessions
+            .expect("DynamoDB answers")
+            .into_iter()
+            .find(|s| s.public_id == public_id);
+        assert!(read.is_some(), "no session {public_id} of {user_key}");
+        meanwhile.await;
+        let touched = live(self, read).await.expect("DynamoDB answers");
+        touched.is_some()
+    }
+}

@@ -25,6 +25,7 @@ mod registration;
 mod reset;
 mod robustness;
 mod sessions;
+mod stale_sessions;
 mod template_mail;
 mod throttling;
 mod timeouts;
