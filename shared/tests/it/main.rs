@@ -12,6 +12,7 @@ mod csrf;
 mod deployment;
 mod devices;
 mod dynamodb_calls;
+mod escaping;
 mod events;
 mod faults;
 mod grants;
