@@ -9,6 +9,7 @@ mod atomic;
 mod audit;
 mod bad_input;
 mod csrf;
+mod csrf_sessions;
 mod deployment;
 mod devices;
 mod dynamodb_calls;
