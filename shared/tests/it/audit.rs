@@ -5,7 +5,37 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 use shared::testing::*;
+
+/// The pseudonym SECURITY.md describes, computed here from the secret:
+/// the first 16 bytes of HMAC-SHA256 under HMAC-SHA256(secret,
+/// "pseudonym/v1"), in hex.
+fn pseudonym(secret: &str, name: &str) -> String {
+    let mac = |key: &[u8], data: &[u8]| {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+        m.update(data);
+        m.finalize().into_bytes()
+    };
+    let key = mac(secret.as_bytes(), b"pseudonym/v1");
+    mac(&key, name.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A session cookie's bare token (`user_key:token.mac`) and its stored
+/// hash (hex SHA-256).
+fn token_and_hash(cookie: &str) -> (String, String) {
+    let (_, rest) = cookie.split_once(':').expect("user_key:token");
+    let (token, _mac) = rest.rsplit_once('.').expect("token.mac");
+    let hash = Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (token.to_string(), hash)
+}
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -42,6 +72,7 @@ async fn security_events_are_logged_without_secrets() {
     }
     env.clock.advance(16 * 60);
     b.login("alice", PASSWORD, false).await;
+    let second_cookie = b.cookie("__Host-session").unwrap().to_string();
     let token = b.get("/account").await.csrf();
     b.post("/account/sessions/revoke-others", &[("csrf_token", &token)])
         .await;
@@ -66,20 +97,33 @@ async fn security_events_are_logged_without_secrets() {
     ] {
         assert!(kinds.contains(&want), "no {want} event in {kinds:?}");
     }
-    let pseudonym = env.app.pseudonym("alice");
+    let alice = pseudonym(SECRET, "alice");
+    assert_ne!(alice, pseudonym(SECRET, "bob"));
+    assert_ne!(
+        alice,
+        pseudonym("another-secret-another-secret-0123", "alice")
+    );
     for e in &events {
-        assert_eq!(e["fields"]["user"], pseudonym.as_str(), "{e}");
+        assert_eq!(e["fields"]["user"], alice.as_str(), "{e}");
         assert_eq!(e["fields"]["source_ip"], "203.0.113.7");
         assert!(e["fields"]["request_id"]
             .as_str()
             .is_some_and(|r| !r.is_empty()));
         assert!(e["timestamp"].is_string());
     }
-    // Nothing secret anywhere in the log, audit or not.
+    // Nothing secret anywhere in the log, audit or not: not the cookies,
+    // nor the bare session tokens inside them, nor their stored hashes.
+    let (token_1, hash_1) = token_and_hash(&session_cookie);
+    let (token_2, hash_2) = token_and_hash(&second_cookie);
     for secret in [
         PASSWORD,
         "wrong-password-1",
         session_cookie.as_str(),
+        second_cookie.as_str(),
+        token_1.as_str(),
+        hash_1.as_str(),
+        token_2.as_str(),
+        hash_2.as_str(),
         "alice@example.com",
     ] {
         assert!(!text.contains(secret), "the log contains {secret:?}");
