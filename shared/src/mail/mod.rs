@@ -59,6 +59,13 @@ impl Mailer {
         })
     }
 
+    /// The same mailer reading through `store` (the tests' SDK client,
+    /// with their interceptors): `testing::mailer_with_sdk`.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn use_store(&mut self, store: Store) {
+        self.store = store;
+    }
+
     pub(crate) fn from_env() -> Result<Self, crate::InitError> {
         Self::new(Config::from_env()?, Arc::new(SystemClock))
     }

@@ -128,6 +128,16 @@ impl Env {
     /// fresh outbox, or, when `vars` set `SES_ENDPOINT`, sends through SES
     /// there. Links are built from `SITE_URL`.
     pub async fn start_mail(vars: &[(&str, &str)]) -> Env {
+        Self::mail_with(vars, None).await
+    }
+
+    /// `start_mail`, but the app's and the mailer's DynamoDB calls go
+    /// through `faults` (as `start_faulty`).
+    pub async fn start_mail_faulty(vars: &[(&str, &str)], faults: &Arc<Faults>) -> Env {
+        Self::mail_with(vars, Some(faults)).await
+    }
+
+    async fn mail_with(vars: &[(&str, &str)], faults: Option<&Arc<Faults>>) -> Env {
         let outbox = std::env::temp_dir().join(format!(
             "login-outbox-{}-{}",
             std::process::id(),
@@ -140,9 +150,18 @@ impl Env {
             all.push(("MAIL_OUTBOX", &outbox_text));
         }
         all.extend_from_slice(vars);
-        let env = Self::start_with(&all).await;
-        let mailer =
-            crate::mail::Mailer::new(env.app.config().clone(), env.clock.clone()).expect("mailer");
+        let env = match faults {
+            Some(f) => Self::start_faulty(&all, f).await,
+            None => Self::start_with(&all).await,
+        };
+        let (config, clock) = (env.app.config().clone(), env.clock.clone());
+        let mailer = match faults {
+            Some(f) => {
+                let interceptor = f.interceptor();
+                super::mailer_with_sdk(config, clock, |sdk| sdk.interceptor(interceptor))
+            }
+            None => crate::mail::Mailer::new(config, clock).expect("mailer"),
+        };
         let db = env.dynamo.as_ref().expect("dynamo").db.clone();
         let table = env.app.config().tokens_table.clone();
         let poller = StreamPoller::new(db, &table).expect("the tokens table's stream");

@@ -59,6 +59,23 @@ pub fn app_with_sdk(
     app
 }
 
+/// The mailer, its DynamoDB client's configuration changed by `customize`
+/// as `app_with_sdk` changes the app's (the grants test records its calls).
+pub fn mailer_with_sdk(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> crate::mail::Mailer {
+    let mut mailer = crate::mail::Mailer::new(config.clone(), clock).expect("mailer");
+    let client = store::client(&config).expect("client");
+    let sdk = customize(client.config().to_builder()).build();
+    mailer.use_store(Store::new(
+        aws_sdk_dynamodb::Client::from_conf(sdk),
+        &config,
+    ));
+    mailer
+}
+
 /// Creates the tables, with the same keys, TTL and stream as template.yaml,
 /// where the app's DynamoDB lacks them.
 pub async fn create_tables(app: &App) -> Result<(), String> {
