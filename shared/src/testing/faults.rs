@@ -47,14 +47,85 @@ pub struct Faults {
     grants: Mutex<Vec<Grant>>,
 }
 
-/// One permission a call needs: the IAM action, the table, and the
-/// operation it was part of (`TransactWriteItems` for a transaction's
-/// items), as IAM's `dynamodb:EnclosingOperation` names it.
+/// One permission a call needs: the IAM action, the table, the operation
+/// it was part of (`TransactWriteItems` for a transaction's items), and the
+/// values IAM's fine-grained condition keys take for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Grant {
     pub action: String,
     pub table: String,
+    /// `dynamodb:EnclosingOperation`.
     pub enclosing: Option<String>,
+    /// `dynamodb:Attributes`: the top-level names the request reads or
+    /// writes (its key, projection, update expression or item), aliases
+    /// resolved. The names a condition expression only tests are left out.
+    pub attributes: std::collections::BTreeSet<String>,
+    /// `dynamodb:Select`: `SPECIFIC_ATTRIBUTES` for a read with a
+    /// projection, `ALL_ATTRIBUTES` for one without; `None` for a write.
+    pub select: Option<String>,
+    /// `dynamodb:ReturnValues`, when the request sets it.
+    pub return_values: Option<String>,
+}
+
+impl Grant {
+    /// The permission `action` on `op`'s table, read from `op` (a request
+    /// body, or one item of a transaction).
+    fn of(action: &str, op: &serde_json::Value, enclosing: Option<&str>) -> Grant {
+        let names = &op["ExpressionAttributeNames"];
+        let mut attributes = std::collections::BTreeSet::new();
+        for part in ["Key", "Item"] {
+            let keys = op[part].as_object().into_iter().flat_map(|m| m.keys());
+            attributes.extend(keys.cloned());
+        }
+        for part in ["ProjectionExpression", "UpdateExpression"] {
+            let expr = op[part].as_str().unwrap_or_default();
+            attributes.extend(expression_names(expr, names));
+        }
+        let reads = matches!(action, "GetItem" | "Query" | "Scan" | "BatchGetItem");
+        let select = reads.then(|| match op.get("ProjectionExpression") {
+            Some(_) => "SPECIFIC_ATTRIBUTES".to_string(),
+            None => op["Select"]
+                .as_str()
+                .unwrap_or("ALL_ATTRIBUTES")
+                .to_string(),
+        });
+        Grant {
+            action: format!("dynamodb:{action}"),
+            table: op["TableName"].as_str().unwrap_or_default().to_string(),
+            enclosing: enclosing.map(str::to_string),
+            attributes,
+            select,
+            return_values: op["ReturnValues"].as_str().map(str::to_string),
+        }
+    }
+}
+
+/// The top-level attribute names an expression names: every name that is
+/// not a value (`:v`), a keyword or a function, `#aliases` resolved, and
+/// paths cut at their first `.` or `[`.
+fn expression_names(expr: &str, aliases: &serde_json::Value) -> Vec<String> {
+    const WORDS: [&str; 6] = ["SET", "REMOVE", "ADD", "DELETE", "AND", "OR"];
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || "#_:".contains(c)) {
+        rest = &rest[start..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || "#_:.[]".contains(c)))
+            .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        rest = after;
+        let name = token.split(['.', '[']).next().unwrap_or_default();
+        let function = after.trim_start().starts_with('(');
+        if name.starts_with(':') || function || WORDS.contains(&name) || name.is_empty() {
+            continue;
+        }
+        let name = match name.strip_prefix('#') {
+            Some(_) => aliases[name].as_str().unwrap_or(name),
+            None => name,
+        };
+        out.push(name.to_string());
+    }
+    out
 }
 
 /// What `modify_before_transmit` decided, for `modify_before_deserialization`
@@ -107,20 +178,17 @@ impl Faults {
     }
 
     fn note_grants(&self, operation: &str, body: &serde_json::Value) {
-        let grant = |action: &str, table: &serde_json::Value, enclosing: Option<&str>| Grant {
-            action: format!("dynamodb:{action}"),
-            table: table.as_str().unwrap_or_default().to_string(),
-            enclosing: enclosing.map(str::to_string),
-        };
         let mut found = Vec::new();
         match operation {
             "BatchGetItem" => {
-                for table in body["RequestItems"]
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|m| m.keys())
-                {
-                    found.push(grant(operation, &table.as_str().into(), None));
+                let requests = body["RequestItems"].as_object().into_iter().flatten();
+                for (table, keys) in requests {
+                    let mut op = keys.clone();
+                    op["TableName"] = table.as_str().into();
+                    if let Some(first) = keys["Keys"].get(0) {
+                        op["Key"] = first.clone();
+                    }
+                    found.push(Grant::of(operation, &op, None));
                 }
             }
             "TransactWriteItems" => {
@@ -132,12 +200,12 @@ impl Faults {
                         ("ConditionCheck", "ConditionCheckItem"),
                     ] {
                         if let Some(op) = item.get(kind) {
-                            found.push(grant(action, &op["TableName"], Some(operation)));
+                            found.push(Grant::of(action, op, Some(operation)));
                         }
                     }
                 }
             }
-            _ => found.push(grant(operation, &body["TableName"], None)),
+            _ => found.push(Grant::of(operation, body, None)),
         }
         self.grants.lock().expect("grants").extend(found);
     }
