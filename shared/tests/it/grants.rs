@@ -1,8 +1,10 @@
 //! Each function's IAM grants in template.yaml are what its code asks of
 //! DynamoDB, no more and no less: every route is driven through its paths
 //! (failures, limits, resubmissions, expired windows, a weak hash, stale
-//! sessions), each call's table and action recorded by an SDK interceptor,
-//! and compared with the function's policy statements. Login's and
+//! sessions; the lifecycle routes in `grants_lifecycle.rs`) and the mailer
+//! through the mail they asked for, each call's table, action and
+//! fine-grained condition keys recorded by an SDK interceptor, and compared
+//! with the function's policy statements, conditions included. Login's and
 //! register's narrower grants are asserted as written.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,33 +18,51 @@ use crate::deployment::{entries, get, policy_statements, tagged, template, text}
 /// What each function's calls needed, by binary name.
 type Used = BTreeMap<&'static str, BTreeSet<Grant>>;
 
-struct Drive {
-    env: Env,
-    faults: std::sync::Arc<Faults>,
+/// Actions the interceptor cannot see, as they are not DynamoDB calls: SES
+/// is another client, and Lambda itself writes the dead-letter queue (with
+/// the function's role). The stream is read with the policy SAM adds for a
+/// DynamoDB event. `deployment.rs` keeps them to the mailer.
+const NOT_DYNAMODB: [&str; 3] = ["ses:SendEmail", "ses:SendRawEmail", "sqs:SendMessage"];
+
+pub(crate) struct Drive {
+    pub(crate) env: Env,
+    pub(crate) faults: std::sync::Arc<Faults>,
     used: Used,
+    /// Messages in the outbox already read.
+    pub(crate) seen: usize,
 }
 
 impl Drive {
     /// Files the calls since the last request under the function serving `path`.
     fn note(&mut self, path: &str) {
         let function = Function::for_path(path).expect("a route").name();
+        self.note_as(function);
+    }
+
+    /// Files the calls since the last look under `function`.
+    pub(crate) fn note_as(&mut self, function: &'static str) {
         let calls = self.faults.take_grants();
         self.used.entry(function).or_default().extend(calls);
     }
 
-    async fn get(&mut self, b: &mut Browser, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, b: &mut Browser, path: &str) -> Page {
         let p = b.get(path).await;
         self.note(path.split('?').next().unwrap_or(path));
         p
     }
 
-    async fn post(&mut self, b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(
+        &mut self,
+        b: &mut Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let p = b.post(path, fields).await;
         self.note(path);
         p
     }
 
-    async fn register(&mut self, b: &mut Browser, name: &str) -> Page {
+    pub(crate) async fn register(&mut self, b: &mut Browser, name: &str) -> Page {
         let form = self.get(b, "/register").await;
         let rid = form.input("request_id").unwrap_or_default();
         let email = format!("{name}@example.com");
@@ -61,7 +81,7 @@ impl Drive {
         p
     }
 
-    async fn login(&mut self, b: &mut Browser, name: &str, password: &str) -> Page {
+    pub(crate) async fn login(&mut self, b: &mut Browser, name: &str, password: &str) -> Page {
         let token = self.get(b, "/login").await.csrf();
         let fields = [
             ("username", name),
@@ -72,20 +92,23 @@ impl Drive {
     }
 }
 
-/// Every route, along every path that reaches DynamoDB differently.
+/// Every route, along every path that reaches DynamoDB differently, and
+/// the mailer on what they asked it to send.
 async fn drive() -> Used {
     let faults = Faults::new();
     let vars = [
         ("LOGIN_IP_LIMIT", "7"),
         ("REGISTER_IP_LIMIT", "6"),
+        ("MAIL_IP_LIMIT", "3"),
         ("ARGON2_ITERATIONS", "3"),
     ];
-    let env = Env::start_faulty(&vars, &faults).await;
+    let env = Env::start_mail_faulty(&vars, &faults).await;
     faults.take_grants();
     let mut d = Drive {
         env,
         faults,
         used: Used::new(),
+        seen: 0,
     };
     let mut a = d.env.browser();
     assert_eq!(d.register(&mut a, "Alice").await.status, 303);
@@ -113,7 +136,8 @@ async fn drive() -> Used {
     .await;
     d.env.clock.advance(6 * 60);
     d.post(&mut a, "/logout", &[("csrf_token", &token)]).await;
-    logins(&mut d).await;
+    Box::pin(logins(&mut d)).await;
+    Box::pin(crate::grants_lifecycle::lifecycle(&mut d)).await;
     d.used
 }
 
@@ -165,59 +189,106 @@ fn enclosing<'a>(statement: &'a Yaml<'_>) -> Option<&'a str> {
     get(equals, "dynamodb:EnclosingOperation").map(text)
 }
 
+/// A scalar or a list of them.
+fn strings<'a>(node: &'a Yaml<'_>) -> Vec<&'a str> {
+    match node.as_vec() {
+        Some(items) => items.iter().map(text).collect(),
+        None => vec![text(node)],
+    }
+}
+
+/// Whether the statement's conditions let the call through, as IAM
+/// evaluates the keys this template uses (an `IfExists` key the call does
+/// not set passes; `ForAllValues` holds every name the call names). A key
+/// this test cannot evaluate fails it rather than passing unseen.
+fn conditions_allow(statement: &Yaml<'_>, g: &Grant) -> bool {
+    let blocks = entries(get(statement, "Condition"));
+    blocks.into_iter().all(|(operator, keys)| {
+        entries(Some(keys)).into_iter().all(|(key, values)| {
+            let values = strings(values);
+            let within = |v: Option<&str>| v.is_none_or(|v| values.contains(&v));
+            match (operator, key) {
+                ("StringEquals", "dynamodb:EnclosingOperation") => {
+                    g.enclosing.as_deref().is_some_and(|e| values.contains(&e))
+                }
+                ("ForAllValues:StringEquals", "dynamodb:Attributes") => {
+                    g.attributes.iter().all(|a| values.contains(&a.as_str()))
+                }
+                ("StringEqualsIfExists", "dynamodb:Select") => within(g.select.as_deref()),
+                ("StringEqualsIfExists", "dynamodb:ReturnValues") => {
+                    within(g.return_values.as_deref())
+                }
+                _ => panic!("{operator} {key}: a condition this test does not evaluate"),
+            }
+        })
+    })
+}
+
+/// Whether `statement` grants the call: its table, its action, its conditions.
+fn covers(statement: &Yaml<'_>, g: &Grant) -> bool {
+    let table = tagged(&statement["Resource"]).map(|(_, v)| v.trim_end_matches(".Arn"));
+    table == Some(logical(&g.table).as_str())
+        && strings(&statement["Action"]).contains(&g.action.as_str())
+        && conditions_allow(statement, g)
+}
+
+/// What is wrong with one function's policy, given its calls: a call no
+/// statement grants, or a statement's action that no call needed.
+fn compare(name: &str, resource: &Yaml<'_>, calls: &BTreeSet<Grant>) -> Vec<String> {
+    let statements: Vec<&Yaml<'_>> = resource["Properties"]["Policies"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_vec().into_iter().flatten())
+        .collect();
+    let mut problems = Vec::new();
+    for g in calls {
+        if !statements.iter().any(|s| covers(s, g)) {
+            problems.push(format!(
+                "{name}: not granted {} on {} (enclosing {:?}, attributes {:?}, select {:?}, returns {:?})",
+                g.action,
+                logical(&g.table),
+                g.enclosing,
+                g.attributes,
+                g.select,
+                g.return_values
+            ));
+        }
+    }
+    for s in statements {
+        let actions = strings(&s["Action"]);
+        if actions.iter().all(|a| NOT_DYNAMODB.contains(a)) {
+            continue; // outside what the interceptor sees, on purpose
+        }
+        let on = tagged(&s["Resource"]).map_or("", |(_, v)| v.trim_end_matches(".Arn"));
+        for action in actions {
+            let used = calls.iter().any(|g| g.action == action && covers(s, g));
+            if !used {
+                problems.push(format!("{name}: granted {action} on {on}, never used"));
+            }
+        }
+    }
+    problems
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_function_is_granted_exactly_what_it_calls() {
     let used = drive().await;
     let t = template();
     let mut problems = Vec::new();
+    let mut functions = BTreeSet::new();
     for (name, resource) in entries(get(&t, "Resources")) {
         if text(&resource["Type"]) != "AWS::Serverless::Function" {
             continue;
         }
         let binary = text(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        functions.insert(binary);
         let calls = used.get(binary).cloned().unwrap_or_default();
-        let statements: Vec<_> = resource["Properties"]["Policies"]
-            .as_vec()
-            .into_iter()
-            .flatten()
-            .flat_map(|p| p["Statement"].as_vec().cloned().unwrap_or_default())
-            .collect();
-        let covers = |s: &Yaml<'_>, g: &Grant| {
-            let table = tagged(&s["Resource"]).map(|(_, v)| v.trim_end_matches(".Arn"));
-            let actions: Vec<&str> = s["Action"]
-                .as_vec()
-                .into_iter()
-                .flatten()
-                .map(text)
-                .collect();
-            table == Some(logical(&g.table).as_str())
-                && actions.contains(&g.action.as_str())
-                && enclosing(s).is_none_or(|e| g.enclosing.as_deref() == Some(e))
-        };
-        for g in &calls {
-            if !statements.iter().any(|s| covers(s, g)) {
-                problems.push(format!(
-                    "{name}: not granted {} on {} ({:?})",
-                    g.action,
-                    logical(&g.table),
-                    g.enclosing
-                ));
-            }
-        }
-        for (actions, table) in policy_statements(resource) {
-            for action in actions {
-                let on = tagged(table)
-                    .map(|(_, v)| v.trim_end_matches(".Arn"))
-                    .unwrap_or_default();
-                if !calls
-                    .iter()
-                    .any(|g| g.action == action && logical(&g.table) == on)
-                {
-                    problems.push(format!("{name}: granted {action} on {on}, never used"));
-                }
-            }
-        }
+        problems.extend(compare(name, resource, &calls));
     }
+    let unknown: Vec<_> = used.keys().filter(|f| !functions.contains(*f)).collect();
+    assert!(unknown.is_empty(), "calls of no function: {unknown:?}");
+    assert_eq!(functions.len(), 8, "seven HTTP functions and the mailer");
     assert!(
         problems.is_empty(),
         "template.yaml grants:\n{}",

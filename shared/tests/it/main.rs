@@ -17,6 +17,7 @@ mod escaping;
 mod events;
 mod faults;
 mod grants;
+mod grants_lifecycle;
 mod guards;
 mod lifecycle;
 mod mail;
