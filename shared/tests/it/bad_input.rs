@@ -107,33 +107,105 @@ async fn unknown_paths_and_methods() {
     assert_eq!(b.send("POST", "/", Some(b""), &[]).await.status, 405);
 }
 
+/// The headers every HTML response carries (CONTRACT.md, "Headers").
+fn assert_security_headers(p: &Page, what: &str) {
+    assert_eq!(
+        p.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "{what}"
+    );
+    let csp = p.header("content-security-policy").expect(what);
+    for d in [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "default-src 'none'",
+    ] {
+        assert!(csp.contains(d), "{what}: {csp} lacks {d}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{what}");
+    assert_eq!(
+        p.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(p.header("x-frame-options"), Some("DENY"), "{what}");
+    assert!(p.header("referrer-policy").is_some(), "{what}");
+    assert!(p.header("strict-transport-security").is_some(), "{what}");
+    assert!(!p.body.contains("<script"), "{what}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_on_every_html_response() {
     let env = Env::start().await;
-    let mut b = env.browser();
-    let pages = vec![
-        b.get("/").await,
-        b.get("/login").await,
-        b.get("/nope").await,
-        b.post_raw("/login", b"x", "text/plain").await,
-    ];
-    for p in pages {
-        assert_eq!(p.header("content-type"), Some("text/html; charset=utf-8"));
-        let csp = p.header("content-security-policy").unwrap();
-        for d in [
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-            "form-action 'self'",
-            "default-src 'none'",
-        ] {
-            assert!(csp.contains(d), "{csp} lacks {d}");
+    let mut member = env.browser();
+    member
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    assert!(member.get("/").await.body.contains("Hello, Alice"));
+    let mut pages = Vec::new();
+    // Every route of the table: its GET page, anonymous and signed in;
+    // its POST's error page.
+    for route in shared::ROUTES {
+        let path = route.path;
+        if route.method == "GET" {
+            let mut anon = env.browser();
+            pages.push((format!("GET {path}"), anon.get(path).await, false));
+            let p = member.get(path).await;
+            pages.push((format!("GET {path} signed in"), p, true));
+        } else {
+            let p = env.browser().post_raw(path, b"x", "text/plain").await;
+            assert_eq!(p.status, 415, "POST {path}");
+            pages.push((format!("POST {path}"), p, false));
         }
-        assert!(!csp.contains("unsafe-inline"));
-        assert_eq!(p.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(p.header("x-frame-options"), Some("DENY"));
-        assert!(p.header("referrer-policy").is_some());
-        assert!(p.header("strict-transport-security").is_some());
-        assert!(!p.body.contains("<script"));
     }
+    pages.push(("404".into(), env.browser().get("/nope").await, false));
+    pages.push((
+        "405".into(),
+        env.browser().send("PUT", "/", None, &[]).await,
+        false,
+    ));
+    let mut html = 0;
+    for (what, p, signed_in) in &pages {
+        if p.status == 303 {
+            continue;
+        }
+        html += 1;
+        assert_security_headers(p, what);
+        if *signed_in {
+            assert_eq!(p.header("cache-control"), Some("no-store"), "{what}");
+        }
+    }
+    // Each GET route rendered a page in at least one of the two states.
+    for route in shared::ROUTES.iter().filter(|r| r.method == "GET") {
+        let (anon, member) = (
+            format!("GET {}", route.path),
+            format!("GET {} signed in", route.path),
+        );
+        let rendered = pages
+            .iter()
+            .any(|(w, p, _)| p.status != 303 && (*w == anon || *w == member));
+        assert!(rendered, "GET {} never rendered a page", route.path);
+    }
+    assert!(html > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csp_allows_exactly_the_stylesheet_it_serves() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let env = Env::start().await;
+    let p = env.browser().get("/login").await;
+    let start = p.body.find("<style>").expect("an inline stylesheet") + "<style>".len();
+    let css = &p.body[start..start + p.body[start..].find("</style>").unwrap()];
+    assert!(css.contains('{'), "a stylesheet: {css:.40}");
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    let csp = p.header("content-security-policy").unwrap();
+    let style_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("style-src "))
+        .expect("a style-src directive");
+    assert_eq!(style_src, format!("style-src 'sha256-{hash}'"), "{csp}");
 }
