@@ -323,7 +323,10 @@ fn login_may_update_only_the_hash_and_the_form_id() {
         .iter()
         .map(text)
         .collect();
-    assert_eq!(attributes, ["pk", "password_hash", "registration_id"]);
+    assert_eq!(
+        attributes,
+        ["pk", "password_hash", "registration_id", "deleting"]
+    );
     let returns: Vec<&str> = condition["StringEqualsIfExists"]["dynamodb:ReturnValues"]
         .as_vec()
         .expect("StringEqualsIfExists: dynamodb:ReturnValues: [...]")
