@@ -156,6 +156,7 @@ pub(crate) async fn delete_the_account(cx: &Ctx) -> Result {
         b.register(&user, &format!("{user}@example.com"), PASSWORD)
             .await?;
         b.expect_text("Registration successful").await?;
+        b.expect_text(&format!("Hello, {user}")).await?;
         b.goto("/account").await?;
         b.click("a[href='/account/delete']").await?;
         b.expect_text("Delete your account").await?;

@@ -11,6 +11,10 @@ async fn account_lists_sessions_and_ends_one_at_once() {
     b.user_agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1".into();
     b.source_ip = "192.0.2.9".into();
     b.login("alice", PASSWORD, true).await;
+    assert!(
+        b.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let acct = a.get("/account").await;
     assert_eq!(acct.body.matches("name=\"session\"").count(), 2);
     assert!(acct.body.contains("Safari on iOS") && acct.body.contains("192.0.2.9"));
@@ -51,6 +55,14 @@ async fn sign_out_everywhere_else_keeps_only_this_browser() {
     b.login("alice", PASSWORD, false).await;
     let mut c = env.browser();
     c.login("alice", PASSWORD, true).await;
+    assert!(
+        b.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
+    assert!(
+        c.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let old_c = c.cookies.clone();
     let acct = a.get("/account").await;
     let p = a

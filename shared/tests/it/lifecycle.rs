@@ -57,6 +57,10 @@ async fn changing_the_password_voids_reset_links_and_signs_out_other_browsers() 
     a.register("Alice", "alice@example.com", PASSWORD).await;
     let mut other = env.browser();
     assert_eq!(other.login("alice", PASSWORD, true).await.status, 303);
+    assert!(
+        other.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     forgot(&env, "alice@example.com").await;
     let mails = new_mail(&env, &mut seen).await;
     let link = mails.last().unwrap().link("/password/reset");
@@ -204,6 +208,10 @@ async fn a_deleted_account_leaves_nothing_and_its_name_and_address_are_free() {
     a.register("Alice", "alice@example.com", PASSWORD).await;
     let mut other = env.browser();
     other.login("alice", PASSWORD, true).await;
+    assert!(
+        other.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     forgot(&env, "alice@example.com").await;
     let reset = new_mail(&env, &mut seen)
         .await

@@ -116,6 +116,10 @@ async fn logout_ends_the_session_server_side() {
     let env = Env::start().await;
     let mut b = env.browser();
     b.register("Alice", "alice@example.com", PASSWORD).await;
+    assert!(
+        b.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let old = b.cookies.clone();
     let p = b.logout().await;
     assert_eq!((p.status, p.location()), (303, Some("/")));
@@ -162,6 +166,10 @@ async fn tampered_or_unknown_cookie_is_anonymous_not_an_error() {
     let env = Env::start().await;
     let mut b = env.browser();
     b.register("Alice", "alice@example.com", PASSWORD).await;
+    assert!(
+        b.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let name = b.session_name();
     let v = b.cookie(name).unwrap().to_string();
     for bad in [

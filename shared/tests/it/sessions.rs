@@ -84,6 +84,10 @@ async fn remember_me_lasts_30_days_and_without_it_2h_idle_24h_total() {
 
     let mut idle = env.browser();
     idle.login("alice", PASSWORD, false).await;
+    assert!(
+        idle.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let mut active = env.browser();
     active.login("alice", PASSWORD, false).await;
 

@@ -216,6 +216,10 @@ async fn alices_browser(env: &Env) -> Browser {
     alice.logout().await;
     let p = alice.login("alice", PASSWORD, false).await;
     assert_eq!(p.status, 303);
+    assert!(
+        alice.get("/").await.body.contains("Hello, Alice"),
+        "signed in first"
+    );
     let device = p.set_cookie("__Host-device").expect("a device cookie");
     for attr in [
         "HttpOnly",
