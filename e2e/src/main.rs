@@ -368,16 +368,12 @@ impl Browser {
         }
     }
 
-    /// Saves a screenshot at desktop and phone width and checks that the
-    /// phone layout does not scroll sideways.
-    async fn shoot(&self, name: &str) -> Result {
-        // Written outside the work tree while the site runs: `cargo lambda
-        // watch` restarts the functions when files in the tree change.
-        let dir = shots_tmp();
-        std::fs::create_dir_all(&dir).map_err(err)?;
-        for (label, w, h) in [("desktop", 1280u32, 900u32), ("phone", 375, 812)] {
-            self.client.set_window_size(w, h).await.map_err(err)?;
-            tokio::time::sleep(Duration::from_millis(150)).await;
+    /// The page's `[scrollWidth, innerWidth]` once the layout has taken the
+    /// new window width `w` (the viewport within the window's frame):
+    /// polled, with a deadline, rather than waited for.
+    async fn viewport_at(&self, w: u64) -> Result<(u64, u64)> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
             let viewport = self
                 .client
                 .execute(
@@ -390,6 +386,28 @@ impl Browser {
                 viewport[0].as_u64().unwrap_or(0),
                 viewport[1].as_u64().unwrap_or(0),
             );
+            if inner > 0 && inner <= w && inner + 100 >= w {
+                return Ok((scroll, inner));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the viewport is {inner}px, 5 s after the window became {w}px"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Saves a screenshot at desktop and phone width and checks that the
+    /// phone layout does not scroll sideways.
+    async fn shoot(&self, name: &str) -> Result {
+        // Written outside the work tree while the site runs: `cargo lambda
+        // watch` restarts the functions when files in the tree change.
+        let dir = shots_tmp();
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        for (label, w, h) in [("desktop", 1280u32, 900u32), ("phone", 375, 812)] {
+            self.client.set_window_size(w, h).await.map_err(err)?;
+            let (scroll, inner) = self.viewport_at(u64::from(w)).await?;
             if label == "phone" && scroll > inner {
                 return Err(format!(
                     "{name}: {scroll}px wide at a {inner}px viewport (horizontal scroll)"
@@ -472,7 +490,9 @@ async fn remembered_login_survives_a_restart(cx: &Ctx, remember: bool) -> Result
         b.expect_text("Registration successful").await?;
         b.logout().await?;
         b.login(&user.to_uppercase(), PASSWORD, remember).await?;
-        b.expect_text(&format!("Welcome back, {user}!")).await
+        b.expect_text(&format!("Welcome back, {user}!")).await?;
+        // Signed in before the restart, remembered or not.
+        b.expect_text(&format!("Hello, {user}")).await
     }
     .await;
     b.close().await?;
