@@ -49,7 +49,7 @@ fn routes(c: &mut Criterion) {
             b.to_async(&rt).iter(|| {
                 let app = app.clone();
                 let mut jar = jar.clone();
-                async move { bench::send(&app, &mut jar, "GET", target, None).await }
+                async move { bench::send(&app, &mut jar, "GET", target, None, 200).await }
             })
         });
     }
@@ -61,12 +61,12 @@ fn routes(c: &mut Criterion) {
                 let app = app.clone();
                 async move {
                     let mut jar = Vec::new();
-                    let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
+                    let form = bench::send(&app, &mut jar, "GET", "/login", None, 200).await;
                     let token = bench::input(&form, "csrf_token");
                     let body = format!(
                         "username=benchlogin&password=bench-password-123&csrf_token={token}"
                     );
-                    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await
+                    bench::send(&app, &mut jar, "POST", "/login", Some(&body), 303).await
                 }
             },
             BatchSize::SmallInput,
@@ -98,7 +98,7 @@ fn routes(c: &mut Criterion) {
                     let started = Instant::now();
                     for _ in 0..iters {
                         let mut jar = jar.clone();
-                        bench::send(&app, &mut jar, "GET", target, None).await;
+                        bench::send(&app, &mut jar, "GET", target, None, 200).await;
                     }
                     started.elapsed().saturating_sub(storage.take())
                 }
@@ -113,14 +113,14 @@ fn routes(c: &mut Criterion) {
                 let mut spent = Duration::ZERO;
                 for _ in 0..iters {
                     let mut jar = Vec::new();
-                    let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
+                    let form = bench::send(&app, &mut jar, "GET", "/login", None, 200).await;
                     let token = bench::input(&form, "csrf_token");
                     let body = format!(
                         "username=benchlogin&password=bench-password-123&csrf_token={token}"
                     );
                     storage.take();
                     let started = Instant::now();
-                    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+                    bench::send(&app, &mut jar, "POST", "/login", Some(&body), 303).await;
                     spent += started.elapsed().saturating_sub(storage.take());
                 }
                 spent

@@ -250,12 +250,15 @@ pub fn event(
 /// signed in, by driving the real handlers.
 pub async fn signed_in(app: &Arc<App>, username: &str) -> Vec<String> {
     let mut b = Browser::new(app.clone(), true);
-    b.register(
-        username,
-        &format!("{username}@example.com"),
-        "bench-password-123",
-    )
-    .await;
+    let p = b
+        .register(
+            username,
+            &format!("{username}@example.com"),
+            "bench-password-123",
+        )
+        .await;
+    assert_eq!(p.status, 303, "registering {username}: {}", p.body);
+    assert!(p.location() == Some("/") && p.set_cookies.iter().any(|c| c.contains("session=")));
     b.cookies
         .into_iter()
         .filter(|(n, _)| n.ends_with("session"))
@@ -263,13 +266,16 @@ pub async fn signed_in(app: &Arc<App>, username: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs one request through the app, keeping cookies in `jar`; returns the body.
+/// Runs one request through the app, keeping cookies in `jar`; returns the
+/// body. Panics unless the answer has the `expect`ed status: a refused or
+/// failed request must never be measured as if it were the route's work.
 pub async fn send(
     app: &Arc<App>,
     jar: &mut Vec<(String, String)>,
     method: &str,
     target: &str,
     body: Option<&str>,
+    expect: u16,
 ) -> String {
     let mut b = Browser::new(app.clone(), true);
     b.cookies = std::mem::take(jar);
@@ -280,6 +286,13 @@ pub async fn send(
         .send(method, target, body.map(str::as_bytes), &headers)
         .await;
     *jar = b.cookies;
+    assert_eq!(
+        page.status,
+        expect,
+        "{method} {target}: expected {expect}, got {}: {}",
+        page.status,
+        page.body.chars().take(600).collect::<String>()
+    );
     page.body
 }
 

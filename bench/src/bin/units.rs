@@ -9,37 +9,37 @@ async fn main() {
     let mut rows: Vec<(&str, shared::testing::UsageCount)> = Vec::new();
 
     let mut jar = Vec::new();
-    let form = bench::send(&app, &mut jar, "GET", "/register", None).await;
+    let form = bench::send(&app, &mut jar, "GET", "/register", None, 200).await;
     rows.push(("GET /register", usage()));
     let body = format!(
         "username=Units&email=units%40example.com&password=bench-password-123&csrf_token={}&request_id={}",
         bench::input(&form, "csrf_token"),
         bench::input(&form, "request_id")
     );
-    bench::send(&app, &mut jar, "POST", "/register", Some(&body)).await;
+    bench::send(&app, &mut jar, "POST", "/register", Some(&body), 303).await;
     rows.push(("POST /register", usage()));
-    let home = bench::send(&app, &mut jar, "GET", "/", None).await;
+    let home = bench::send(&app, &mut jar, "GET", "/", None, 200).await;
     rows.push(("GET / (signed in)", usage()));
-    bench::send(&app, &mut jar, "GET", "/account", None).await;
+    bench::send(&app, &mut jar, "GET", "/account", None, 200).await;
     rows.push(("GET /account", usage()));
     let body = format!("csrf_token={}", bench::input(&home, "csrf_token"));
-    bench::send(&app, &mut jar, "POST", "/logout", Some(&body)).await;
+    bench::send(&app, &mut jar, "POST", "/logout", Some(&body), 303).await;
     rows.push(("POST /logout", usage()));
     // A browser without the device cookie registration set (logging out
     // with Clear-Site-Data removes it in a real browser too).
     jar.retain(|(n, _)| !n.ends_with("device"));
-    let form = bench::send(&app, &mut jar, "GET", "/login", None).await;
+    let form = bench::send(&app, &mut jar, "GET", "/login", None, 200).await;
     rows.push(("GET /login", usage()));
     let token = bench::input(&form, "csrf_token");
     let body = format!("username=units&password=wrong-password-1&csrf_token={token}");
-    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+    bench::send(&app, &mut jar, "POST", "/login", Some(&body), 401).await;
     rows.push(("POST /login (wrong password)", usage()));
     let body = format!("username=units&password=bench-password-123&csrf_token={token}");
-    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+    bench::send(&app, &mut jar, "POST", "/login", Some(&body), 303).await;
     rows.push(("POST /login (success)", usage()));
     // The same browser once its session has ended: its device cookie.
     jar.retain(|(n, _)| !n.ends_with("session"));
-    bench::send(&app, &mut jar, "POST", "/login", Some(&body)).await;
+    bench::send(&app, &mut jar, "POST", "/login", Some(&body), 303).await;
     rows.push(("POST /login (device cookie)", usage()));
     rows.push(("POST /login (locked)", locked(&app).await));
     lifecycle_rows(&app, &mut rows).await;
@@ -52,15 +52,15 @@ async fn locked(app: &std::sync::Arc<shared::App>) -> shared::testing::UsageCoun
     let app = app.clone();
     let mut other = Vec::new();
     let token = bench::input(
-        &bench::send(&app, &mut other, "GET", "/login", None).await,
+        &bench::send(&app, &mut other, "GET", "/login", None, 200).await,
         "csrf_token",
     );
     let wrong = format!("username=units&password=wrong-password-1&csrf_token={token}");
     for _ in 0..5 {
-        bench::send(&app, &mut other, "POST", "/login", Some(&wrong)).await;
+        bench::send(&app, &mut other, "POST", "/login", Some(&wrong), 401).await;
     }
     app.usage();
-    bench::send(&app, &mut other, "POST", "/login", Some(&wrong)).await;
+    bench::send(&app, &mut other, "POST", "/login", Some(&wrong), 429).await;
     app.usage()
 }
 
@@ -82,29 +82,37 @@ async fn lifecycle_rows(
 ) {
     let usage = || app.usage();
     let mut jar = Vec::new();
-    let form = bench::send(app, &mut jar, "GET", "/register", None).await;
+    let form = bench::send(app, &mut jar, "GET", "/register", None, 200).await;
     let body = format!(
         "username=Cycle&email=cycle%40example.com&password=bench-password-123&csrf_token={}&request_id={}",
         bench::input(&form, "csrf_token"),
         bench::input(&form, "request_id")
     );
-    bench::send(app, &mut jar, "POST", "/register", Some(&body)).await;
+    bench::send(app, &mut jar, "POST", "/register", Some(&body), 303).await;
     usage();
-    let page = bench::send(app, &mut jar, "GET", "/account/password", None).await;
+    let page = bench::send(app, &mut jar, "GET", "/account/password", None, 200).await;
     rows.push(("GET /account/password", usage()));
     let token = bench::input(&page, "csrf_token");
     let body = format!(
         "current_password=bench-password-123&new_password=bench-password-456&csrf_token={token}"
     );
-    bench::send(app, &mut jar, "POST", "/account/password", Some(&body)).await;
+    bench::send(app, &mut jar, "POST", "/account/password", Some(&body), 303).await;
     rows.push(("POST /account/password", usage()));
-    let page = bench::send(app, &mut jar, "GET", "/account", None).await;
+    let page = bench::send(app, &mut jar, "GET", "/account", None, 200).await;
     usage();
     let body = format!("csrf_token={}", bench::input(&page, "csrf_token"));
-    bench::send(app, &mut jar, "POST", "/account/email/resend", Some(&body)).await;
+    bench::send(
+        app,
+        &mut jar,
+        "POST",
+        "/account/email/resend",
+        Some(&body),
+        303,
+    )
+    .await;
     rows.push(("POST /account/email/resend", usage()));
     let mut anon = Vec::new();
-    let form = bench::send(app, &mut anon, "GET", "/password/forgot", None).await;
+    let form = bench::send(app, &mut anon, "GET", "/password/forgot", None, 200).await;
     let token = bench::input(&form, "csrf_token");
     usage();
     for (label, email) in [
@@ -112,7 +120,7 @@ async fn lifecycle_rows(
         ("POST /password/forgot (no account)", "nobody"),
     ] {
         let body = format!("email={email}%40example.com&csrf_token={token}");
-        bench::send(app, &mut anon, "POST", "/password/forgot", Some(&body)).await;
+        bench::send(app, &mut anon, "POST", "/password/forgot", Some(&body), 303).await;
         rows.push((label, usage()));
     }
     bench::send(
@@ -121,16 +129,17 @@ async fn lifecycle_rows(
         "GET",
         "/email/verify?token=Zm9yZ2V0LW1lLW5vdC1hLXJlYWwtdG9rZW4tRVhBTVA",
         None,
+        410,
     )
     .await;
     rows.push(("GET /email/verify (unknown link)", usage()));
-    let page = bench::send(app, &mut jar, "GET", "/account/delete", None).await;
+    let page = bench::send(app, &mut jar, "GET", "/account/delete", None, 200).await;
     rows.push(("GET /account/delete", usage()));
     let body = format!(
         "password=bench-password-456&csrf_token={}",
         bench::input(&page, "csrf_token")
     );
-    bench::send(app, &mut jar, "POST", "/account/delete", Some(&body)).await;
+    bench::send(app, &mut jar, "POST", "/account/delete", Some(&body), 303).await;
     rows.push(("POST /account/delete", usage()));
     forgot_timing(app).await;
 }
@@ -142,16 +151,16 @@ async fn forgot_timing(app: &std::sync::Arc<shared::App>) {
     const N: usize = 40;
     let mut jar = Vec::new();
     for i in 0..N {
-        let form = bench::send(app, &mut jar, "GET", "/register", None).await;
+        let form = bench::send(app, &mut jar, "GET", "/register", None, 200).await;
         let body = format!(
             "username=timing{i}&email=timing{i}%40example.com&password=bench-password-123&csrf_token={}&request_id={}",
             bench::input(&form, "csrf_token"),
             bench::input(&form, "request_id")
         );
-        bench::send(app, &mut jar, "POST", "/register", Some(&body)).await;
+        bench::send(app, &mut jar, "POST", "/register", Some(&body), 303).await;
         jar.clear();
     }
-    let form = bench::send(app, &mut jar, "GET", "/password/forgot", None).await;
+    let form = bench::send(app, &mut jar, "GET", "/password/forgot", None, 200).await;
     let token = bench::input(&form, "csrf_token");
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     for i in 0..N {
@@ -161,7 +170,7 @@ async fn forgot_timing(app: &std::sync::Arc<shared::App>) {
         ] {
             let body = format!("email={email}%40example.com&csrf_token={token}");
             let started = std::time::Instant::now();
-            bench::send(app, &mut jar, "POST", "/password/forgot", Some(&body)).await;
+            bench::send(app, &mut jar, "POST", "/password/forgot", Some(&body), 303).await;
             times.push(started.elapsed().as_secs_f64() * 1000.0);
         }
     }
