@@ -22,7 +22,15 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
+mod browser;
+mod flows;
 mod lifecycle;
+use browser::Browser;
+use flows::{
+    account_asks_to_log_in_then_returns, register_greet_account_logout,
+    remembered_login_survives_a_restart, sign_out_another_device,
+    wrong_password_is_explained_and_keeps_the_username,
+};
 use lifecycle::{
     change_password_signs_out_the_other_browser, delete_the_account, forgot_reset_then_log_in,
     OUTBOX,
@@ -191,235 +199,6 @@ async fn stop_group(child: &mut Child, signal: &str) {
     }
 }
 
-/// A browser with its own profile directory, which survives `close` so that
-/// a restart can reuse it.
-struct Browser {
-    client: Client,
-}
-
-impl Browser {
-    async fn open(profile: &Path, width: u32, height: u32) -> Result<Browser> {
-        let args = vec![
-            "--headless=new".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--no-first-run".into(),
-            "--disable-quic".into(),
-            "--password-store=basic".into(),
-            format!("--user-data-dir={}", profile.display()),
-            format!("--window-size={width},{height}"),
-        ];
-        let caps = serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROME.get().map(String::as_str).unwrap_or_default(),
-                "args": args
-            }
-        });
-        let serde_json::Value::Object(caps) = caps else {
-            unreachable!()
-        };
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{DRIVER_PORT}"))
-            .await
-            .map_err(err)?;
-        Ok(Browser { client })
-    }
-
-    async fn close(self) -> Result {
-        self.client.close().await.map_err(err)
-    }
-
-    async fn goto(&self, path: &str) -> Result {
-        self.client
-            .goto(&format!("{}{path}", base()))
-            .await
-            .map_err(err)
-    }
-
-    async fn path(&self) -> Result<String> {
-        let url = self.client.current_url().await.map_err(err)?;
-        let mut p = url.path().to_string();
-        if let Some(q) = url.query() {
-            p.push('?');
-            p.push_str(q);
-        }
-        Ok(p)
-    }
-
-    async fn text(&self) -> Result<String> {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .map_err(err)?
-            .text()
-            .await
-            .map_err(err)
-    }
-
-    /// Waits until the page's text contains `needle`.
-    async fn expect_text(&self, needle: &str) -> Result {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let text = self.text().await.unwrap_or_default();
-            if text.contains(needle) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "page {} never showed {needle:?}; it shows: {}",
-                    self.path().await?,
-                    text.chars().take(400).collect::<String>()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn lacks_text(&self, needle: &str) -> Result {
-        let text = self.text().await?;
-        if text.contains(needle) {
-            return Err(format!("page {} shows {needle:?}", self.path().await?));
-        }
-        Ok(())
-    }
-
-    async fn fill(&self, css: &str, value: &str) -> Result {
-        let el = self.client.find(Locator::Css(css)).await.map_err(err)?;
-        el.clear().await.map_err(err)?;
-        el.send_keys(value).await.map_err(err)
-    }
-
-    async fn click(&self, css: &str) -> Result {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .map_err(|e| format!("{css}: {e}"))?
-            .click()
-            .await
-            .map_err(err)
-    }
-
-    async fn register(&self, username: &str, email: &str, password: &str) -> Result {
-        self.goto("/register").await?;
-        self.fill("#username", username).await?;
-        self.fill("#email", email).await?;
-        self.fill("#password", password).await?;
-        self.click("main form button[type=submit]").await
-    }
-
-    async fn login(&self, username: &str, password: &str, remember: bool) -> Result {
-        if !self.path().await?.starts_with("/login") {
-            self.goto("/login").await?;
-        }
-        self.fill("#username", username).await?;
-        self.fill("#password", password).await?;
-        if remember {
-            self.click("#remember").await?;
-        }
-        self.click("main form button[type=submit]").await
-    }
-
-    async fn logout(&self) -> Result {
-        self.goto("/").await?;
-        self.click("main form[action='/logout'] button").await?;
-        self.expect_text("Logged out successfully.").await?;
-        if self.path().await? != "/" {
-            return Err(format!("logged out, but landed on {}", self.path().await?));
-        }
-        // Clear-Site-Data has removed every cookie of the site.
-        let left = self.client.get_all_cookies().await.map_err(err)?;
-        if !left.is_empty() {
-            let names: Vec<_> = left.iter().map(|c| c.name().to_string()).collect();
-            return Err(format!("cookies left after logout: {names:?}"));
-        }
-        Ok(())
-    }
-
-    /// Runs axe-core on the page; serious and critical violations fail.
-    async fn accessible(&self, axe: &str) -> Result {
-        self.client
-            .execute(&format!("{axe}\nreturn true;"), vec![])
-            .await
-            .map_err(err)?;
-        let found = self
-            .client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(
-                   r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                     .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' +
-                          v.nodes.map(n => n.target.join(' ')).join(', '))));",
-                vec![],
-            )
-            .await
-            .map_err(err)?;
-        let list = found.as_array().cloned().unwrap_or_default();
-        if list.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("axe on {}: {list:?}", self.path().await?))
-        }
-    }
-
-    /// The page's `[scrollWidth, innerWidth]` once the layout has taken the
-    /// new window width `w` (the viewport within the window's frame):
-    /// polled, with a deadline, rather than waited for.
-    async fn viewport_at(&self, w: u64) -> Result<(u64, u64)> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let viewport = self
-                .client
-                .execute(
-                    "return [document.documentElement.scrollWidth, window.innerWidth];",
-                    vec![],
-                )
-                .await
-                .map_err(err)?;
-            let (scroll, inner) = (
-                viewport[0].as_u64().unwrap_or(0),
-                viewport[1].as_u64().unwrap_or(0),
-            );
-            if inner > 0 && inner <= w && inner + 100 >= w {
-                return Ok((scroll, inner));
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "the viewport is {inner}px, 5 s after the window became {w}px"
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Saves a screenshot at desktop and phone width and checks that the
-    /// phone layout does not scroll sideways.
-    async fn shoot(&self, name: &str) -> Result {
-        // Written outside the work tree while the site runs: `cargo lambda
-        // watch` restarts the functions when files in the tree change.
-        let dir = shots_tmp();
-        std::fs::create_dir_all(&dir).map_err(err)?;
-        for (label, w, h) in [("desktop", 1280u32, 900u32), ("phone", 375, 812)] {
-            self.client.set_window_size(w, h).await.map_err(err)?;
-            let (scroll, inner) = self.viewport_at(u64::from(w)).await?;
-            if label == "phone" && scroll > inner {
-                return Err(format!(
-                    "{name}: {scroll}px wide at a {inner}px viewport (horizontal scroll)"
-                ));
-            }
-            let png = self.client.screenshot().await.map_err(err)?;
-            std::fs::write(dir.join(format!("{name}-{label}.png")), png).map_err(err)?;
-        }
-        self.client.set_window_size(1280, 900).await.map_err(err)
-    }
-}
-
 struct Ctx {
     axe: String,
     profiles: PathBuf,
@@ -437,184 +216,6 @@ impl Ctx {
             self.n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         )
     }
-}
-
-// ------------------------------------------------------------------ flows
-
-async fn register_greet_account_logout(cx: &Ctx) -> Result {
-    let b = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = async {
-        b.goto("/").await?;
-        b.accessible(&cx.axe).await?;
-        b.shoot("home-anonymous").await?;
-        b.goto("/register").await?;
-        b.accessible(&cx.axe).await?;
-        b.shoot("register").await?;
-        let user = cx.user("Reader");
-        b.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        b.expect_text(&format!("Registration successful, welcome {user}!"))
-            .await?;
-        b.expect_text(&format!("Hello, {user}")).await?;
-        if b.path().await? != "/" {
-            return Err(format!("registered, but landed on {}", b.path().await?));
-        }
-        b.accessible(&cx.axe).await?;
-        b.shoot("home-signed-in").await?;
-        b.click("main a[href='/account']").await?;
-        b.expect_text("Member since").await?;
-        b.expect_text(&format!("{user}@example.com")).await?;
-        b.expect_text("This browser").await?;
-        b.accessible(&cx.axe).await?;
-        b.shoot("account").await?;
-        b.goto("/logout").await?;
-        b.accessible(&cx.axe).await?;
-        b.shoot("logout").await?;
-        b.logout().await?;
-        b.lacks_text("Hello,").await?;
-        b.goto("/account").await?;
-        b.expect_text("Please log in first.").await
-    }
-    .await;
-    b.close().await?;
-    r
-}
-
-async fn remembered_login_survives_a_restart(cx: &Ctx, remember: bool) -> Result {
-    let profile = cx.profile();
-    let user = cx.user("Keeper");
-    let b = Browser::open(&profile, 1280, 900).await?;
-    let r = async {
-        b.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        b.expect_text("Registration successful").await?;
-        b.logout().await?;
-        b.login(&user.to_uppercase(), PASSWORD, remember).await?;
-        b.expect_text(&format!("Welcome back, {user}!")).await?;
-        // Signed in before the restart, remembered or not.
-        b.expect_text(&format!("Hello, {user}")).await
-    }
-    .await;
-    b.close().await?;
-    r?;
-    // A new browser process on the same profile: persistent cookies survive,
-    // session cookies do not.
-    let b = Browser::open(&profile, 1280, 900).await?;
-    let r = async {
-        b.goto("/").await?;
-        if remember {
-            b.expect_text(&format!("Hello, {user}")).await
-        } else {
-            b.lacks_text("Hello,").await
-        }
-    }
-    .await;
-    b.close().await?;
-    r
-}
-
-async fn account_asks_to_log_in_then_returns(cx: &Ctx) -> Result {
-    let user = cx.user("Returner");
-    let setup = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = async {
-        setup
-            .register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        setup.expect_text("Registration successful").await
-    }
-    .await;
-    setup.close().await?;
-    r?;
-    let b = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = async {
-        b.goto("/account").await?;
-        b.expect_text("Please log in first.").await?;
-        if b.path().await? != "/login?next=%2Faccount" {
-            return Err(format!("sent to {}", b.path().await?));
-        }
-        b.accessible(&cx.axe).await?;
-        b.shoot("login").await?;
-        b.login(&user, PASSWORD, false).await?;
-        b.expect_text("Member since").await?;
-        match b.path().await?.as_str() {
-            "/account" => Ok(()),
-            other => Err(format!("after login: {other}")),
-        }
-    }
-    .await;
-    b.close().await?;
-    r
-}
-
-async fn wrong_password_is_explained_and_keeps_the_username(cx: &Ctx) -> Result {
-    let user = cx.user("Typo");
-    let b = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = async {
-        b.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        b.expect_text("Registration successful").await?;
-        b.logout().await?;
-        b.login(&user, "not-the-password", false).await?;
-        b.expect_text("Incorrect username or password.").await?;
-        let kept = b
-            .client
-            .find(Locator::Css("#username"))
-            .await
-            .map_err(err)?
-            .prop("value")
-            .await
-            .map_err(err)?;
-        if kept.as_deref() != Some(user.as_str()) {
-            return Err(format!("username not kept: {kept:?}"));
-        }
-        let pw = b
-            .client
-            .find(Locator::Css("#password"))
-            .await
-            .map_err(err)?
-            .prop("value")
-            .await
-            .map_err(err)?;
-        if pw.as_deref().is_some_and(|p| !p.is_empty()) {
-            return Err("the password was echoed back".into());
-        }
-        b.accessible(&cx.axe).await?;
-        b.shoot("login-error").await?;
-        // The register form explains its refusals too.
-        b.register(&user, &format!("other-{user}@example.com"), PASSWORD)
-            .await?;
-        b.expect_text("Username already taken.").await?;
-        b.accessible(&cx.axe).await?;
-        b.shoot("register-error").await
-    }
-    .await;
-    b.close().await?;
-    r
-}
-
-async fn sign_out_another_device(cx: &Ctx) -> Result {
-    let user = cx.user("Devices");
-    let a = Browser::open(&cx.profile(), 1280, 900).await?;
-    let other = Browser::open(&cx.profile(), 1280, 900).await?;
-    let r = async {
-        a.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        a.expect_text("Registration successful").await?;
-        other.login(&user, PASSWORD, true).await?;
-        other.expect_text(&format!("Hello, {user}")).await?;
-        a.goto("/account").await?;
-        a.click("main form[action='/account/sessions/revoke-others'] button")
-            .await?;
-        a.expect_text("Signed out of all other sessions.").await?;
-        other.goto("/").await?;
-        other.lacks_text("Hello,").await?;
-        a.goto("/").await?;
-        a.expect_text(&format!("Hello, {user}")).await
-    }
-    .await;
-    a.close().await?;
-    other.close().await?;
-    r
 }
 
 // ------------------------------------------------------------------- main
@@ -641,22 +242,9 @@ async fn run() -> Result<bool> {
     let _ = CHROME.set(chrome);
     let work = std::env::temp_dir().join(format!("login-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(err)?;
-
     let _ = OUTBOX.set(work.join("outbox"));
     let serve_log = work.join("serve.log");
-    let log = std::fs::File::create(&serve_log).map_err(err)?;
-    let mut site = spawn_group(
-        Command::new(root().join("scripts/serve"))
-            .current_dir(root())
-            .env("PORT", SITE_PORT.to_string())
-            .env("DYNAMODB_PORT", DYNAMODB_PORT.to_string())
-            .env("DYNAMODB_DB", work.join("dynamodb.sqlite"))
-            .env("MAIL_OUTBOX", work.join("outbox"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(err)?)
-            .stderr(log),
-    )
-    .map_err(err)?;
+    let mut site = start_site(&work, &serve_log)?;
     let mut driver = spawn_group(
         Command::new(&chromedriver)
             .arg(format!("--port={DRIVER_PORT}"))
@@ -683,71 +271,98 @@ async fn run() -> Result<bool> {
             profiles: work.clone(),
             n: Default::default(),
         };
-        let mut passed = 0;
-        let mut failed = 0;
-        macro_rules! flow {
-            ($name:literal, $f:expr) => {{
-                let started = Instant::now();
-                match $f.await {
-                    Ok(()) => {
-                        passed += 1;
-                        println!("ok   {} ({:.1} s)", $name, started.elapsed().as_secs_f64());
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        println!("FAIL {}: {e}", $name);
-                    }
-                }
-            }};
-        }
-        flow!(
-            "register, greeted, account, log out",
-            register_greet_account_logout(&cx)
-        );
-        flow!(
-            "remembered login survives a browser restart",
-            remembered_login_survives_a_restart(&cx, true)
-        );
-        flow!(
-            "unremembered login ends with the browser",
-            remembered_login_survives_a_restart(&cx, false)
-        );
-        flow!(
-            "/account asks to log in, then returns there",
-            account_asks_to_log_in_then_returns(&cx)
-        );
-        flow!(
-            "wrong password is explained, username kept",
-            wrong_password_is_explained_and_keeps_the_username(&cx)
-        );
-        flow!("sign out everywhere else", sign_out_another_device(&cx));
-        flow!(
-            "confirm, forget the password, reset it from the outbox, log in",
-            forgot_reset_then_log_in(&cx)
-        );
-        flow!(
-            "change the password: the other browser is signed out",
-            change_password_signs_out_the_other_browser(&cx)
-        );
-        flow!("delete the account", delete_the_account(&cx));
-        println!("e2e: {passed} passed, {failed} failed");
-        Ok::<bool, String>(failed == 0)
+        Ok::<bool, String>(run_flows(&cx).await)
     }
     .await;
 
     stop_group(&mut driver, "-TERM").await;
     stop_group(&mut site, "-TERM").await;
-    // Now that the site is stopped, the screenshots go where they belong.
-    let shots = shots_tmp();
-    if let Ok(entries) = std::fs::read_dir(&shots) {
-        let dest = shots_dir();
-        let _ = std::fs::create_dir_all(&dest);
-        for e in entries.flatten() {
-            let _ = std::fs::copy(e.path(), dest.join(e.file_name()));
-        }
-        let _ = std::fs::remove_dir_all(&shots);
-        println!("e2e: screenshots in {}", dest.display());
-    }
+    move_screenshots();
     let _ = std::fs::remove_dir_all(&work);
     outcome
+}
+
+/// `scripts/serve` as the README runs it, on this run's ports and files.
+fn start_site(work: &Path, serve_log: &Path) -> Result<Child> {
+    let log = std::fs::File::create(serve_log).map_err(err)?;
+    spawn_group(
+        Command::new(root().join("scripts/serve"))
+            .current_dir(root())
+            .env("PORT", SITE_PORT.to_string())
+            .env("DYNAMODB_PORT", DYNAMODB_PORT.to_string())
+            .env("DYNAMODB_DB", work.join("dynamodb.sqlite"))
+            .env("MAIL_OUTBOX", work.join("outbox"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(err)?)
+            .stderr(log),
+    )
+    .map_err(err)
+}
+
+/// Every flow, each reported on its own line; whether all passed.
+async fn run_flows(cx: &Ctx) -> bool {
+    let mut passed = 0;
+    let mut failed = 0;
+    macro_rules! flow {
+        ($name:literal, $f:expr) => {{
+            let started = Instant::now();
+            match $f.await {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok   {} ({:.1} s)", $name, started.elapsed().as_secs_f64());
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("FAIL {}: {e}", $name);
+                }
+            }
+        }};
+    }
+    flow!(
+        "register, greeted, account, log out",
+        register_greet_account_logout(cx)
+    );
+    flow!(
+        "remembered login survives a browser restart",
+        remembered_login_survives_a_restart(cx, true)
+    );
+    flow!(
+        "unremembered login ends with the browser",
+        remembered_login_survives_a_restart(cx, false)
+    );
+    flow!(
+        "/account asks to log in, then returns there",
+        account_asks_to_log_in_then_returns(cx)
+    );
+    flow!(
+        "wrong password is explained, username kept",
+        wrong_password_is_explained_and_keeps_the_username(cx)
+    );
+    flow!("sign out everywhere else", sign_out_another_device(cx));
+    flow!(
+        "confirm, forget the password, reset it from the outbox, log in",
+        forgot_reset_then_log_in(cx)
+    );
+    flow!(
+        "change the password: the other browser is signed out",
+        change_password_signs_out_the_other_browser(cx)
+    );
+    flow!("delete the account", delete_the_account(cx));
+    println!("e2e: {passed} passed, {failed} failed");
+    failed == 0
+}
+
+/// Now that the site is stopped, the screenshots go where they belong.
+fn move_screenshots() {
+    let shots = shots_tmp();
+    let Ok(entries) = std::fs::read_dir(&shots) else {
+        return;
+    };
+    let dest = shots_dir();
+    let _ = std::fs::create_dir_all(&dest);
+    for e in entries.flatten() {
+        let _ = std::fs::copy(e.path(), dest.join(e.file_name()));
+    }
+    let _ = std::fs::remove_dir_all(&shots);
+    println!("e2e: screenshots in {}", dest.display());
 }
