@@ -59,7 +59,9 @@ pub(crate) enum Level {
 impl Notice {
     pub(crate) fn level(&self) -> Level {
         match self {
-            Notice::LogInFirst | Notice::ResetSent | Notice::OthersPartlyEnded { .. } => Level::Info,
+            Notice::LogInFirst | Notice::ResetSent | Notice::OthersPartlyEnded { .. } => {
+                Level::Info
+            }
             _ => Level::Success,
         }
     }

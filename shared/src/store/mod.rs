@@ -36,9 +36,9 @@ use crate::config::Config;
 
 pub(crate) use client::{client, credentials, http_client, retry, timeouts, RootsError};
 pub(crate) use sessions::Session;
-pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
 #[cfg(feature = "test-util")]
 pub use tables::TableCheck;
+pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};

@@ -319,7 +319,13 @@ impl Tx<'_> {
     /// transaction may name the account once.
     pub(crate) fn forget_registration(self, key: &str, now: i64) -> Result<Self> {
         let users = self.store.users.clone();
-        self.update(&users, pk(user_pk(key)), "REMOVE registration_id", live(now), &[])
+        self.update(
+            &users,
+            pk(user_pk(key)),
+            "REMOVE registration_id",
+            live(now),
+            &[],
+        )
     }
 
     /// No account holds `email_key` (what an unknown address's request
