@@ -70,4 +70,23 @@ mod tests {
         }
         assert!(d.counter().starts_with("device#"));
     }
+
+    #[test]
+    fn lives_a_year_and_takes_base64url_ids_only() {
+        assert_eq!(DEVICE_SECS, 31_536_000);
+        for id in ["-".repeat(22), "_".repeat(22)] {
+            let v = format!("alice:{id}");
+            assert_eq!(Device::parse(&v).map(|d| d.id), Some(id));
+        }
+        for bad in [
+            "+".repeat(22),
+            "/".repeat(22),
+            "a".repeat(21),
+            "a".repeat(23),
+        ] {
+            assert_eq!(Device::parse(&format!("alice:{bad}")), None, "{bad}");
+        }
+        let d = Device::new("alice");
+        assert_eq!(d.counter(), format!("device#{}", d.id));
+    }
 }

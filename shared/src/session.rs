@@ -93,4 +93,44 @@ mod tests {
         assert!(!needs_touch(0, 299));
         assert!(needs_touch(0, 300));
     }
+
+    #[test]
+    fn lifetimes_are_the_documented_numbers() {
+        // SECURITY.md's numbers, as literals: 2 h idle, 24 h in all,
+        // 30 days remembered, last_seen written every 5 minutes.
+        assert_eq!(IDLE_SECS, 7_200);
+        assert_eq!(ABSOLUTE_SECS, 86_400);
+        assert_eq!(REMEMBER_SECS, 2_592_000);
+        assert_eq!(expires_at(1_000, 1_000, false), 8_200);
+        assert_eq!(expires_at(1_000, 90_000, false), 87_400);
+        assert_eq!(expires_at(1_000, 90_000, true), 2_593_000);
+        // Measured from the last request, not from zero.
+        assert!(!needs_touch(10_000, 10_299));
+        assert!(needs_touch(10_000, 10_300));
+        assert!(!needs_touch(10_000, 10_000));
+    }
+
+    #[test]
+    fn token_characters_are_base64url_only() {
+        for token in ["-".repeat(43), "_".repeat(43), "aZ09".repeat(10) + "-_a"] {
+            let v = cookie_value("alice", &token);
+            assert_eq!(
+                parse_cookie_value(&v),
+                Some(("alice", token.as_str())),
+                "{token}"
+            );
+        }
+        for bad in [
+            "+".repeat(43),
+            "/".repeat(43),
+            "=".repeat(43),
+            ".".repeat(43),
+        ] {
+            assert_eq!(
+                parse_cookie_value(&cookie_value("alice", &bad)),
+                None,
+                "{bad}"
+            );
+        }
+    }
 }

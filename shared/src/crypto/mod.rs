@@ -216,4 +216,51 @@ mod tests {
             "alice"
         );
     }
+
+    #[test]
+    fn token_shapes_take_base64url_characters_only() {
+        let link_ok = ["-".repeat(43), "_".repeat(43), "aZ09".repeat(10) + "a-_"];
+        let link_bad = [
+            "+".repeat(43),
+            "/".repeat(43),
+            "=".repeat(43),
+            "a".repeat(42),
+            "a".repeat(44),
+        ];
+        for ok in &link_ok {
+            assert!(is_link_token(ok), "{ok}");
+        }
+        for bad in &link_bad {
+            assert!(!is_link_token(bad), "{bad}");
+        }
+        let id_ok = ["-".repeat(22), "_".repeat(22), "aZ09".repeat(5) + "-_"];
+        let id_bad = [
+            "+".repeat(22),
+            "/".repeat(22),
+            "=".repeat(22),
+            "a".repeat(21),
+            "a".repeat(23),
+        ];
+        for ok in &id_ok {
+            assert!(is_random_b64_16(ok), "{ok}");
+        }
+        for bad in &id_bad {
+            assert!(!is_random_b64_16(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_keyed_and_128_bits_of_hex() {
+        let k = test_keys();
+        let p = k.pseudonym("alice");
+        assert_eq!(p.len(), 32);
+        assert!(p
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_eq!(p, k.pseudonym("alice"));
+        assert_ne!(p, k.pseudonym("bob"));
+        let other = Keys::new(b"another-secret-another-secret-!!", None);
+        assert_ne!(p, other.pseudonym("alice"));
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 }

@@ -255,4 +255,50 @@ mod tests {
         assert!(h.needs_rehash(&weak));
         assert!(h.needs_rehash("not a hash"));
     }
+
+    fn phc(algorithm: Algorithm, m: u32, t: u32, p: u32) -> String {
+        Argon2::new(
+            algorithm,
+            Version::V0x13,
+            Params::new(m, t, p, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string()
+    }
+
+    #[test]
+    fn each_weaker_setting_alone_needs_rehash_and_none_else_does() {
+        // Today's settings above every floor, so each can be lower alone.
+        let config = Config::from_lookup(|k| match k {
+            "SESSION_SECRET" => Some("x".repeat(32)),
+            "ARGON2_MEMORY_KIB" => Some("20480".into()),
+            "ARGON2_ITERATIONS" => Some("3".into()),
+            "ARGON2_PARALLELISM" => Some("2".into()),
+            _ => None,
+        })
+        .unwrap();
+        let h = Hasher::new(&config).unwrap();
+        let id = Algorithm::Argon2id;
+        assert!(!h.needs_rehash(&phc(id, 20480, 3, 2)));
+        assert!(!h.needs_rehash(&phc(id, 24576, 4, 3)));
+        assert!(h.needs_rehash(&phc(id, 19456, 3, 2)), "memory");
+        assert!(h.needs_rehash(&phc(id, 20480, 2, 2)), "iterations");
+        assert!(h.needs_rehash(&phc(id, 20480, 3, 1)), "parallelism");
+        assert!(
+            h.needs_rehash(&phc(Algorithm::Argon2i, 20480, 3, 2)),
+            "algorithm"
+        );
+    }
+
+    #[test]
+    fn policy_bounds_are_inclusive() {
+        // 128 characters is the longest allowed, 129 the shortest refused.
+        let longest = "a1B2".repeat(32);
+        assert_eq!(policy_error(&longest, "bob", 8), None);
+        assert!(policy_error(&(longest + "c"), "bob", 8).is_some());
+        assert_eq!(policy_error("Tr0ub4do", "bob", 8), None);
+        // Without a username, only the other rules apply.
+        assert_eq!(policy_error("Tr0ub4dor&3x", "", 8), None);
+    }
 }

@@ -49,8 +49,15 @@ async fn one_source_gets_register_ip_limit_attempts_an_hour() {
         c.register("user3", "u3@example.com", PASSWORD).await.status,
         303
     );
-    env.clock.advance(3600);
+    // An hour from the first attempt: still closed a second before its
+    // end, open at its end.
+    env.clock.advance(3599);
     let mut d = from(&env, "198.51.100.20");
+    assert_eq!(
+        d.register("user4", "u4@example.com", PASSWORD).await.status,
+        429
+    );
+    env.clock.advance(1);
     assert_eq!(
         d.register("user4", "u4@example.com", PASSWORD).await.status,
         303

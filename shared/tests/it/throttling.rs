@@ -323,3 +323,59 @@ async fn an_ipv6_client_is_limited_by_its_64() {
         429
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_usernames_lockout_leaves_other_usernames_alone() {
+    // Each username has its own counter: five failures at "bob", from a
+    // source well under its limit, do not lock "alice".
+    let env = Env::start().await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    let mut b = env.browser();
+    b.source_ip = "198.51.100.77".into();
+    for _ in 0..5 {
+        assert_eq!(b.login("bob", "wrong-password", false).await.status, 401);
+    }
+    assert_eq!(b.login("bob", "wrong-password", false).await.status, 429);
+    let mut c = env.browser();
+    c.source_ip = "192.0.2.12".into();
+    let p = c.login("alice", PASSWORD, false).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sources_limit_ends_exactly_15_minutes_after_its_window_began() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "3")]).await;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    let mut b = env.browser();
+    b.source_ip = "198.51.100.88".into();
+    for i in 0..3 {
+        let p = b.login(&format!("user{i}"), "wrong-password", false).await;
+        assert_eq!(p.status, 401);
+    }
+    // The source's window: still closed its last second, open at its end.
+    env.clock.advance(15 * 60 - 1);
+    assert_eq!(b.login("alice", PASSWORD, false).await.status, 429);
+    env.clock.advance(1);
+    assert_eq!(b.login("alice", PASSWORD, false).await.status, 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_window_counts_from_one_and_ends_in_its_turn() {
+    let env = Env::start().await;
+    let mut c = env.browser();
+    c.source_ip = "192.0.2.13".into();
+    for _ in 0..5 {
+        assert_eq!(c.login("bob", "wrong-password", false).await.status, 401);
+    }
+    env.clock.advance(15 * 60 + 1);
+    for _ in 0..5 {
+        assert_eq!(c.login("bob", "wrong-password", false).await.status, 401);
+    }
+    assert_eq!(c.login("bob", "wrong-password", false).await.status, 429);
+    env.clock.advance(15 * 60);
+    assert_eq!(c.login("bob", "wrong-password", false).await.status, 401);
+}
