@@ -109,6 +109,17 @@ impl Page {
     pub fn csrf(&self) -> String {
         self.input("csrf_token").expect("page has a CSRF token")
     }
+    /// The public session ids on `/account`, this browser's first.
+    pub fn session_ids(&self) -> Vec<String> {
+        let attr = "name=\"session\" value=\"";
+        self.body
+            .match_indices(attr)
+            .filter_map(|(i, m)| {
+                let rest = &self.body[i + m.len()..];
+                Some(rest[..rest.find('"')?].to_string())
+            })
+            .collect()
+    }
     pub fn set_cookie(&self, name: &str) -> Option<&String> {
         self.set_cookies
             .iter()

@@ -5,16 +5,6 @@
 
 use shared::testing::*;
 
-/// The public ids on `/account`, this browser's first.
-fn session_ids(body: &str) -> Vec<String> {
-    body.match_indices("name=\"session\" value=\"")
-        .map(|(i, m)| {
-            let rest = &body[i + m.len()..];
-            rest[..rest.find('"').unwrap()].to_string()
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ending_sessions_needs_this_sessions_token() {
     let env = Env::start().await;
@@ -24,7 +14,7 @@ async fn ending_sessions_needs_this_sessions_token() {
     b.login("alice", PASSWORD, false).await;
     let other_session = b.get("/account").await.csrf();
     let anonymous = env.browser().get("/login").await.csrf();
-    let ids = session_ids(&a.get("/account").await.body);
+    let ids = a.get("/account").await.session_ids();
     assert_eq!(ids.len(), 2);
     for path in [
         "/account/sessions/revoke",
@@ -38,7 +28,7 @@ async fn ending_sessions_needs_this_sessions_token() {
         }
     }
     // Nothing was ended: both sessions are listed and B is still in.
-    assert_eq!(session_ids(&a.get("/account").await.body), ids);
+    assert_eq!(a.get("/account").await.session_ids(), ids);
     assert!(b.get("/").await.body.contains("Hello, Alice"));
 }
 

@@ -20,14 +20,7 @@ async fn account_lists_sessions_and_ends_one_at_once() {
     assert!(acct.body.contains("Safari on iOS") && acct.body.contains("192.0.2.9"));
     assert!(acct.body.contains("This browser"));
     // The other session's public id is the one that is not first (ours is listed first).
-    let ids: Vec<String> = acct
-        .body
-        .match_indices("name=\"session\" value=\"")
-        .map(|(i, m)| {
-            let s = &acct.body[i + m.len()..];
-            s[..s.find('"').unwrap()].to_string()
-        })
-        .collect();
+    let ids = acct.session_ids();
     assert!(!acct
         .body
         .contains(&b.cookie("__Host-session").unwrap().to_string()));

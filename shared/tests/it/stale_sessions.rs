@@ -3,16 +3,6 @@
 
 use shared::testing::*;
 
-/// The public ids on `/account`, this browser's first.
-fn session_ids(body: &str) -> Vec<String> {
-    body.match_indices("name=\"session\" value=\"")
-        .map(|(i, m)| {
-            let rest = &body[i + m.len()..];
-            rest[..rest.find('"').unwrap()].to_string()
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_racing_a_revoke_leaves_no_session_behind() {
     let env = Env::start().await;
@@ -22,7 +12,7 @@ async fn a_refresh_racing_a_revoke_leaves_no_session_behind() {
     assert_eq!(b.login("alice", PASSWORD, false).await.status, 303);
     assert!(b.get("/").await.body.contains("Hello, Alice"));
     let acct = a.get("/account").await;
-    let ids = session_ids(&acct.body);
+    let ids = acct.session_ids();
     assert_eq!(ids.len(), 2, "{}", acct.body);
     let (b_id, token) = (ids[1].clone(), acct.csrf());
     // Past the 5 minutes after which a request records activity.
@@ -41,7 +31,7 @@ async fn a_refresh_racing_a_revoke_leaves_no_session_behind() {
     // Nothing came back: A's page lists one session and answers 200...
     let acct = a.get("/account").await;
     assert_eq!(acct.status, 200, "{}", acct.body);
-    assert_eq!(session_ids(&acct.body), vec![ids[0].clone()]);
+    assert_eq!(acct.session_ids(), vec![ids[0].clone()]);
     // ...no partial item is left in the table...
     let check = check_tables(&env.app).await.expect("nothing half-written");
     assert_eq!(check.sessions, 1);
