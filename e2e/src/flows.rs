@@ -154,16 +154,25 @@ pub(crate) async fn wrong_password_is_explained_and_keeps_the_username(cx: &Ctx)
     r
 }
 
+/// `user` registers in `a` and also signs in, remembered, in `other`.
+pub(crate) async fn registered_and_signed_in_elsewhere(
+    a: &Browser,
+    other: &Browser,
+    user: &str,
+) -> Result {
+    a.register(user, &format!("{user}@example.com"), PASSWORD)
+        .await?;
+    a.expect_text("Registration successful").await?;
+    other.login(user, PASSWORD, true).await?;
+    other.expect_text(&format!("Hello, {user}")).await
+}
+
 pub(crate) async fn sign_out_another_device(cx: &Ctx) -> Result {
     let user = cx.user("Devices");
     let a = Browser::open(&cx.profile(), 1280, 900).await?;
     let other = Browser::open(&cx.profile(), 1280, 900).await?;
     let r = async {
-        a.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        a.expect_text("Registration successful").await?;
-        other.login(&user, PASSWORD, true).await?;
-        other.expect_text(&format!("Hello, {user}")).await?;
+        registered_and_signed_in_elsewhere(&a, &other, &user).await?;
         a.goto("/account").await?;
         a.click("main form[action='/account/sessions/revoke-others'] button")
             .await?;

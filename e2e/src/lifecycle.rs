@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::flows::registered_and_signed_in_elsewhere;
 use super::{base, Browser, Ctx, Result, PASSWORD};
 
 /// The outbox `scripts/serve` writes mail into (set in `run`).
@@ -116,11 +117,7 @@ pub(crate) async fn change_password_signs_out_the_other_browser(cx: &Ctx) -> Res
     let a = Browser::open(&cx.profile(), 1280, 900).await?;
     let other = Browser::open(&cx.profile(), 1280, 900).await?;
     let r = async {
-        a.register(&user, &format!("{user}@example.com"), PASSWORD)
-            .await?;
-        a.expect_text("Registration successful").await?;
-        other.login(&user, PASSWORD, true).await?;
-        other.expect_text(&format!("Hello, {user}")).await?;
+        registered_and_signed_in_elsewhere(&a, &other, &user).await?;
         a.goto("/account").await?;
         a.click("a[href='/account/password']").await?;
         a.expect_text("Change your password").await?;
