@@ -23,6 +23,9 @@ pub enum Fault {
     TransactionConflict,
     /// A 500 `InternalServerError`, nothing written (the SDK retries it).
     ServerError,
+    /// A `ConditionalCheckFailedException`, nothing written: what a write
+    /// gets when a racing request changed the item first.
+    ConditionFailed,
     /// `BatchGetItem` only: DynamoDB's answer, with every key unprocessed.
     Unprocessed,
     /// `BatchGetItem` only: an answer that found nothing (as if the read
@@ -265,10 +268,15 @@ impl Intercept for FaultInterceptor {
                 format!("conflict:{items}")
             }
             Some(Fault::ServerError) => "server-error".to_string(),
+            Some(Fault::ConditionFailed) => "condition-failed".to_string(),
             Some(Fault::Unprocessed) => "unprocessed".to_string(),
             Some(Fault::NothingFound) => "nothing".to_string(),
         };
-        if matches!(fault, Some(Fault::TransactionConflict | Fault::ServerError)) {
+        let answered_here = matches!(
+            fault,
+            Some(Fault::TransactionConflict | Fault::ServerError | Fault::ConditionFailed)
+        );
+        if answered_here {
             // Nothing may be written: DynamoDB gets a harmless read.
             let headers = request.headers_mut();
             headers.insert("x-amz-target", "DynamoDB_20120810.ListTables");
@@ -324,6 +332,13 @@ fn canned(marker: &str, sent: &serde_json::Value) -> (http::StatusCode, serde_js
         "unprocessed" => (
             http::StatusCode::OK,
             json!({ "Responses": {}, "UnprocessedKeys": sent["RequestItems"] }),
+        ),
+        "condition-failed" => (
+            http::StatusCode::BAD_REQUEST,
+            json!({
+                "__type": format!("{PREFIX}ConditionalCheckFailedException"),
+                "message": "The conditional request failed",
+            }),
         ),
         "nothing" => {
             let tables: serde_json::Map<_, _> = sent["RequestItems"]

@@ -30,6 +30,7 @@ mod robustness;
 mod sessions;
 mod stale_sessions;
 mod template_mail;
+mod throttle_faults;
 mod throttling;
 mod timeouts;
 mod validation;
