@@ -18,6 +18,7 @@ mod events;
 mod faults;
 mod grants;
 mod grants_lifecycle;
+mod grants_written;
 mod guards;
 mod lifecycle;
 mod mail;
