@@ -86,10 +86,10 @@ impl Store {
 
     /// Commits `tx` together with the deletion of `sessions`: as many as
     /// fit go into `tx` itself (all, for up to a hundred items), the rest
-    /// in further transactions of up to a hundred. Returns how many were
-    /// deleted, which is all of them unless a later chunk failed (then the
-    /// error, after `tx` itself has been committed).
-    pub(crate) async fn commit_ending(&self, tx: Tx<'_>, sessions: &[Session]) -> Result<usize> {
+    /// in further transactions of up to a hundred. An error from a later
+    /// chunk comes after `tx` itself has been committed (the callers'
+    /// retries find fewer sessions to end).
+    pub(crate) async fn commit_ending(&self, tx: Tx<'_>, sessions: &[Session]) -> Result<()> {
         let room = MAX_ITEMS.saturating_sub(tx.len()).min(sessions.len());
         let (first, rest) = sessions.split_at(room);
         let mut tx = tx;
@@ -97,16 +97,14 @@ impl Store {
             tx = tx.delete_session(s)?;
         }
         tx.commit().await?;
-        let mut ended = first.len();
         for chunk in rest.chunks(MAX_ITEMS) {
             let mut tx = self.tx();
             for s in chunk {
                 tx = tx.delete_session(s)?;
             }
             tx.commit().await?;
-            ended += chunk.len();
         }
-        Ok(ended)
+        Ok(())
     }
 
     /// Ends `sessions` in transactions of up to a hundred, each all or

@@ -26,6 +26,9 @@ pub enum Fault {
     /// A `ConditionalCheckFailedException`, nothing written: what a write
     /// gets when a racing request changed the item first.
     ConditionFailed,
+    /// `Query` only: the request goes on with this `Limit`, so the answer
+    /// comes in pages, as DynamoDB's does past 1 MB.
+    PageOf(u32),
     /// `BatchGetItem` only: DynamoDB's answer, with every key unprocessed.
     Unprocessed,
     /// `BatchGetItem` only: an answer that found nothing (as if the read
@@ -269,6 +272,18 @@ impl Intercept for FaultInterceptor {
             }
             Some(Fault::ServerError) => "server-error".to_string(),
             Some(Fault::ConditionFailed) => "condition-failed".to_string(),
+            Some(Fault::PageOf(limit)) => {
+                // Not answered here: the request itself asks for pages.
+                let mut paged = sent;
+                paged["Limit"] = limit.into();
+                let body = paged.to_string();
+                request
+                    .headers_mut()
+                    .insert("content-length", body.len().to_string());
+                *request.body_mut() = body.into();
+                cfg.interceptor_state().unset::<Pending>();
+                return Ok(());
+            }
             Some(Fault::Unprocessed) => "unprocessed".to_string(),
             Some(Fault::NothingFound) => "nothing".to_string(),
         };

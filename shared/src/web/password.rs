@@ -121,7 +121,7 @@ async fn change(
         tx = tx.delete_token(&reset_pk(old))?;
     }
     match app.store.commit_ending(tx, &sessions).await {
-        Ok(_) => Ok(cookie),
+        Ok(()) => Ok(cookie),
         Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into())),
         Err(e) => Err(e.into()),
     }

@@ -220,7 +220,7 @@ async fn reset(app: &App, user: &User, link_hash: &str, password_hash: &str) -> 
         tx = tx.delete_token(&confirm_pk(c))?;
     }
     match app.store.commit_ending(tx, &sessions).await {
-        Ok(_) => Ok(()),
+        Ok(()) => Ok(()),
         Err(StoreError::Refused(_)) => Err(bad_link(false)),
         Err(e) => Err(e.into()),
     }

@@ -161,3 +161,134 @@ async fn sign_out_everywhere_else_says_how_far_it_got() {
         51
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_ends_150_other_sessions_and_keeps_this_one() {
+    // The change's own writes and the first sessions share one transaction
+    // of at most 100 items; the rest follow in further ones.
+    let env = Env::start().await;
+    let mut a = alice_with_sessions(&env, 150).await;
+    let form = a.get("/account/password").await;
+    let fields = [
+        ("current_password", PASSWORD),
+        ("new_password", crate::lifecycle::NEW_PASSWORD),
+        ("csrf_token", &form.csrf()),
+    ];
+    let p = a.post("/account/password", &fields).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/account")),
+        "{}",
+        p.body
+    );
+    let acct = a.get("/account").await;
+    assert!(acct.body.contains("Your password has been changed."));
+    assert_eq!(acct.body.matches("name=\"session\"").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_ends_150_other_sessions_and_the_name_starts_afresh() {
+    let env = Env::start().await;
+    let mut a = alice_with_sessions(&env, 150).await;
+    let form = a.get("/account/delete").await;
+    let fields = [("password", PASSWORD), ("csrf_token", &form.csrf())];
+    let p = a.post("/account/delete", &fields).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
+    // A new Alice: her session list is her own, nothing left of the old.
+    let mut b = env.browser();
+    let p = b.register("alice", "alice@example.com", PASSWORD).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let acct = b.get("/account").await;
+    assert_eq!(acct.body.matches("name=\"session\"").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_sessions_is_listed_and_ended() {
+    // DynamoDB answers a Query in pages of up to 1 MB; here, of 40 items,
+    // so that Alice's 151 sessions take four pages.
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    faults.inject("Query", 1..=100_000, Fault::PageOf(40));
+    let mut a = alice_with_sessions(&env, 150).await;
+    let before = faults.count("Query");
+    let token = a.get("/account").await.csrf();
+    assert_eq!(faults.count("Query") - before, 4, "listed in four pages");
+    let p = a
+        .post("/account/sessions/revoke-others", &[("csrf_token", &token)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, Some("/account")));
+    let acct = a.get("/account").await;
+    assert!(acct.body.contains("Signed out of all other sessions."));
+    assert_eq!(acct.body.matches("name=\"session\"").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transaction_tells_a_taken_address_from_a_taken_name() {
+    // Each read missed the winner's write (a race): the transaction's own
+    // conditions refuse, and say which key was taken.
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let mut winner = env.browser();
+    winner
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    for (name, email, message) in [
+        ("bob", "ALICE@example.com", "Email already registered."),
+        ("alice", "carol@example.com", "Username already taken."),
+    ] {
+        faults.inject("BatchGetItem", 1..=1, Fault::NothingFound);
+        let p = env.browser().register(name, email, PASSWORD).await;
+        assert_eq!(p.status, 409, "{name}: {}", p.body);
+        assert!(p.body.contains(message), "{name}: {}", p.body);
+    }
+    // Nothing of the losers was written: Bob's name is free.
+    let p = env
+        .browser()
+        .register("bob", "bob@example.com", PASSWORD)
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+}
+
+/// Alice, signed in, on the deletion form: the browser and its token.
+async fn alice_deleting(env: &Env) -> (Browser, String) {
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    let token = a.get("/account/delete").await.csrf();
+    (a, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_that_cannot_mark_the_account_is_a_503_and_changes_nothing() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let (mut a, token) = alice_deleting(&env).await;
+    // UpdateItem 1 is the password check's counter; 2-4 are every SDK
+    // attempt of the account's "being deleted" mark. A failure is not a
+    // vanished account.
+    faults.inject("UpdateItem", 2..=4, Fault::ServerError);
+    let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
+    let p = a.post("/account/delete", &fields).await;
+    assert_eq!(p.status, 503, "{}", p.body);
+    assert!(p.body.contains("We could not reach our database"));
+    assert_eq!(env.app.account_flags("alice").await, Some((false, false)));
+    assert!(
+        a.get("/").await.body.contains("Hello, Alice"),
+        "still signed in"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_that_finds_the_account_gone_says_so() {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let (mut a, token) = alice_deleting(&env).await;
+    // Between the password check and the mark, the account went (another
+    // tab's deletion): the mark's condition fails.
+    faults.inject("UpdateItem", 2..=2, Fault::ConditionFailed);
+    let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
+    let p = a.post("/account/delete", &fields).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p
+        .body
+        .contains("Your account changed while this request was on its way"));
+}
