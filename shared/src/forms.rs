@@ -161,6 +161,9 @@ mod tests {
     fn keeps_unicode_and_surrounding_spaces() {
         let f = parse("password=%20p%C3%A4ss%20".as_bytes()).unwrap();
         assert_eq!(f.get("password"), Some(" päss "));
+        // Hex digits in either case, as RFC 3986 allows.
+        let f = parse(b"password=p%c3%a4ss").unwrap();
+        assert_eq!(f.get("password"), Some("päss"));
         let f = parse("name=caf\u{e9}".as_bytes()).unwrap();
         assert_eq!(f.get("name"), Some("café"));
     }
@@ -198,6 +201,18 @@ mod tests {
             parse(long.as_bytes()).unwrap_err(),
             FormError::TooLong("password".into())
         );
+        // The limit itself is allowed, counted in decoded bytes.
+        let at_limit = format!("password={}", "%41".repeat(MAX_FIELD_BYTES));
+        let form = parse(at_limit.as_bytes()).unwrap();
+        assert_eq!(form.text("password").len(), MAX_FIELD_BYTES);
+    }
+
+    #[test]
+    fn text_is_the_value_or_empty() {
+        let form = parse(b"username=alice&empty=").unwrap();
+        assert_eq!(form.text("username"), "alice");
+        assert_eq!(form.text("empty"), "");
+        assert_eq!(form.text("absent"), "");
     }
 
     #[test]
@@ -210,6 +225,10 @@ mod tests {
         )));
         assert!(!is_form_content_type(Some(
             "application/x-www-form-urlencoded; charset=latin1"
+        )));
+        // Only the charset is judged; other parameters pass.
+        assert!(is_form_content_type(Some(
+            "application/x-www-form-urlencoded; version=1"
         )));
         assert!(!is_form_content_type(Some(
             "multipart/form-data; boundary=x"
