@@ -21,6 +21,9 @@ pub enum Fault {
     /// A `TransactionCanceledException` whose first item's reason is
     /// `TransactionConflict` (another transaction held it), nothing written.
     TransactionConflict,
+    /// A `TransactionCanceledException` with these reasons for the first
+    /// items (`None` for the rest), nothing written.
+    Cancelled(&'static [&'static str]),
     /// A 500 `InternalServerError`, nothing written (the SDK retries it).
     ServerError,
     /// A `ConditionalCheckFailedException`, nothing written: what a write
@@ -268,7 +271,11 @@ impl Intercept for FaultInterceptor {
             }
             Some(Fault::TransactionConflict) => {
                 let items = sent["TransactItems"].as_array().map_or(1, Vec::len);
-                format!("conflict:{items}")
+                format!("cancel:{items}:TransactionConflict")
+            }
+            Some(Fault::Cancelled(reasons)) => {
+                let items = sent["TransactItems"].as_array().map_or(1, Vec::len);
+                format!("cancel:{items}:{}", reasons.join(","))
             }
             Some(Fault::ServerError) => "server-error".to_string(),
             Some(Fault::ConditionFailed) => "condition-failed".to_string(),
@@ -289,7 +296,12 @@ impl Intercept for FaultInterceptor {
         };
         let answered_here = matches!(
             fault,
-            Some(Fault::TransactionConflict | Fault::ServerError | Fault::ConditionFailed)
+            Some(
+                Fault::TransactionConflict
+                    | Fault::Cancelled(_)
+                    | Fault::ServerError
+                    | Fault::ConditionFailed
+            )
         );
         if answered_here {
             // Nothing may be written: DynamoDB gets a harmless read.
@@ -328,12 +340,15 @@ impl Intercept for FaultInterceptor {
 fn canned(marker: &str, sent: &serde_json::Value) -> (http::StatusCode, serde_json::Value) {
     use serde_json::json;
     const PREFIX: &str = "com.amazonaws.dynamodb.v20120810#";
-    if let Some(items) = marker.strip_prefix("conflict:") {
-        let n: usize = items.parse().unwrap_or(1);
+    if let Some(rest) = marker.strip_prefix("cancel:") {
+        let (items, codes) = rest.split_once(':').unwrap_or((rest, ""));
+        let codes: Vec<&str> = codes.split(',').collect();
+        let n: usize = items.parse().unwrap_or(1).max(codes.len());
         let reasons: Vec<_> = (0..n)
-            .map(|i| match i {
-                0 => json!({ "Code": "TransactionConflict", "Message": "Transaction is ongoing for the item" }),
-                _ => json!({ "Code": "None" }),
+            .map(|i| match codes.get(i) {
+                Some(&"TransactionConflict") => json!({ "Code": "TransactionConflict", "Message": "Transaction is ongoing for the item" }),
+                Some(code) => json!({ "Code": code }),
+                None => json!({ "Code": "None" }),
             })
             .collect();
         let body = json!({

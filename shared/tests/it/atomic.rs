@@ -292,3 +292,23 @@ async fn a_deletion_that_finds_the_account_gone_says_so() {
         .body
         .contains("Your account changed while this request was on its way"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_cancellation_by_conflicts_alone_is_tried_again() {
+    // Cancelled for anything else (throttled, or a conflict beside an
+    // invalid item), the same transaction would fail the same way: the
+    // answer is a 503 at once, with one call.
+    const CASES: [&[&str]; 2] = [
+        &["ThrottlingError"],
+        &["TransactionConflict", "ValidationError"],
+    ];
+    for reasons in CASES {
+        let faults = Faults::new();
+        let env = Env::start_faulty(&[], &faults).await;
+        faults.inject("TransactWriteItems", 1..=1, Fault::Cancelled(reasons));
+        let mut b = env.browser();
+        let p = b.register("Alice", "alice@example.com", PASSWORD).await;
+        assert_eq!(p.status, 503, "{reasons:?}: {}", p.body);
+        assert_eq!(faults.count("TransactWriteItems"), 1, "{reasons:?}");
+    }
+}
