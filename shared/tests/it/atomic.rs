@@ -249,25 +249,29 @@ async fn the_transaction_tells_a_taken_address_from_a_taken_name() {
     assert_eq!(p.status, 303, "{}", p.body);
 }
 
-/// Alice, signed in, on the deletion form: the browser and its token.
-async fn alice_deleting(env: &Env) -> (Browser, String) {
+/// Alice, signed in, confirms her account's deletion while the account's
+/// `UpdateItem` calls numbered `calls` get `fault` (call 1 is the password
+/// check's counter, so the "being deleted" mark's attempts start at 2).
+/// Her browser, the answer and the app.
+async fn delete_alice_with(
+    calls: std::ops::RangeInclusive<usize>,
+    fault: Fault,
+) -> (Browser, Page, Env) {
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
     let mut a = env.browser();
     a.register("Alice", "alice@example.com", PASSWORD).await;
     let token = a.get("/account/delete").await.csrf();
-    (a, token)
+    faults.inject("UpdateItem", calls, fault);
+    let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
+    let p = a.post("/account/delete", &fields).await;
+    (a, p, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deletion_that_cannot_mark_the_account_is_a_503_and_changes_nothing() {
-    let faults = Faults::new();
-    let env = Env::start_faulty(&[], &faults).await;
-    let (mut a, token) = alice_deleting(&env).await;
-    // UpdateItem 1 is the password check's counter; 2-4 are every SDK
-    // attempt of the account's "being deleted" mark. A failure is not a
-    // vanished account.
-    faults.inject("UpdateItem", 2..=4, Fault::ServerError);
-    let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
-    let p = a.post("/account/delete", &fields).await;
+    // Every SDK attempt of the mark fails: that is not a vanished account.
+    let (mut a, p, env) = delete_alice_with(2..=4, Fault::ServerError).await;
     assert_eq!(p.status, 503, "{}", p.body);
     assert!(p.body.contains("We could not reach our database"));
     assert_eq!(env.app.account_flags("alice").await, Some((false, false)));
@@ -279,14 +283,9 @@ async fn a_deletion_that_cannot_mark_the_account_is_a_503_and_changes_nothing() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deletion_that_finds_the_account_gone_says_so() {
-    let faults = Faults::new();
-    let env = Env::start_faulty(&[], &faults).await;
-    let (mut a, token) = alice_deleting(&env).await;
     // Between the password check and the mark, the account went (another
     // tab's deletion): the mark's condition fails.
-    faults.inject("UpdateItem", 2..=2, Fault::ConditionFailed);
-    let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
-    let p = a.post("/account/delete", &fields).await;
+    let (_, p, _) = delete_alice_with(2..=2, Fault::ConditionFailed).await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p
         .body
