@@ -34,7 +34,7 @@ pub async fn run(function: Function) -> Result<(), Error> {
 }
 
 /// The mailer's entry: DynamoDB stream events in, partial batch failures
-/// out (`mail::Mailer::handle_json`).
+/// out (`mail::Mailer::handle`).
 pub async fn run_mailer() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let mailer = Arc::new(crate::mail::Mailer::from_env().map_err(|e| {
@@ -43,7 +43,10 @@ pub async fn run_mailer() -> Result<(), Error> {
     })?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let mailer = Arc::clone(&mailer);
-        async move { Ok::<_, std::convert::Infallible>(mailer.handle_json(event.payload).await) }
+        // The invocation's deadline: a record is not started without the
+        // time to finish it.
+        let deadline = Some(event.context.deadline());
+        async move { Ok::<_, std::convert::Infallible>(mailer.handle(event.payload, deadline).await) }
     }))
     .await
 }

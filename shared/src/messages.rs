@@ -16,6 +16,7 @@ pub(crate) const BAD_USERNAME: &str =
     "Usernames are 3 to 50 characters: letters, digits, _ . and - only.";
 pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";
 pub(crate) const INCORRECT_PASSWORD: &str = "Incorrect password.";
+pub(crate) const TOO_MANY_CHANGES: &str = "Too many password changes. Try again later.";
 
 /// A message for the next page, as a typed value: the flash cookie carries
 /// these, and what a notice makes the server do (logout's
@@ -40,12 +41,6 @@ pub(crate) enum Notice {
     ConfirmSent,
     AlreadyConfirmed,
     AccountDeleted,
-    /// "Sign out everywhere else" stopped part-way: how many other
-    /// sessions were ended, and how many are left.
-    OthersPartlyEnded {
-        ended: usize,
-        left: usize,
-    },
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -59,9 +54,7 @@ pub(crate) enum Level {
 impl Notice {
     pub(crate) fn level(&self) -> Level {
         match self {
-            Notice::LogInFirst | Notice::ResetSent | Notice::OthersPartlyEnded { .. } => {
-                Level::Info
-            }
+            Notice::LogInFirst | Notice::ResetSent => Level::Info,
             _ => Level::Success,
         }
     }
@@ -83,9 +76,6 @@ impl Notice {
             Notice::ConfirmSent => "We have sent a new confirmation link.".into(),
             Notice::AlreadyConfirmed => "Your email address is already confirmed.".into(),
             Notice::AccountDeleted => "Your account has been deleted.".into(),
-            Notice::OthersPartlyEnded { ended, left } => format!(
-                "Signed out of {ended} other sessions, but {left} could not be ended just now. Please try again."
-            ),
         }
     }
 

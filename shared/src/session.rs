@@ -1,6 +1,7 @@
-//! Session tokens and lifetimes. The browser holds `user_key:token` in a
-//! signed cookie; the server stores only SHA-256(token), under the user's key,
-//! so one consistent `GetItem` finds a session and one `Query` lists them all.
+//! Session tokens and lifetimes. The browser holds `account_id:token` in a
+//! signed cookie (the account's random id: never its name or address);
+//! the server stores only SHA-256(token), in the account's partition, so
+//! one consistent read finds a session and one `Query` lists them all.
 
 use crate::crypto::random_b64;
 
@@ -26,20 +27,19 @@ pub(crate) fn new_public_id() -> String {
     random_b64(12)
 }
 
-pub(crate) fn cookie_value(user_key: &str, token: &str) -> String {
-    format!("{user_key}:{token}")
+/// An account's session cap: a sign-in beyond it ends the oldest.
+pub(crate) const MAX_LIVE: usize = 100;
+
+pub(crate) fn cookie_value(account_id: &str, token: &str) -> String {
+    format!("{account_id}:{token}")
 }
 
-/// Splits a verified cookie value back into `(user_key, token)`, refusing
-/// anything that a cookie of ours could not hold.
+/// Splits a verified cookie value back into `(account_id, token)`,
+/// refusing anything that a cookie of ours could not hold.
 pub fn parse_cookie_value(value: &str) -> Option<(&str, &str)> {
-    let (user_key, token) = value.rsplit_once(':')?;
-    let token_ok = token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let user_ok = crate::validate::is_username(user_key);
-    (token_ok && user_ok).then_some((user_key, token))
+    let (account_id, token) = value.split_once(':')?;
+    let ok = crate::crypto::is_random_b64_16(account_id) && crate::crypto::is_link_token(token);
+    ok.then_some((account_id, token))
 }
 
 /// When a session ends if it sees no further request.
@@ -71,15 +71,20 @@ mod tests {
         assert_ne!(new_public_id(), new_public_id());
     }
 
+    const ACCOUNT: &str = "AbCdEfGhIjKlMnOpQrStUv";
+
     #[test]
     fn cookie_value_round_trips_and_rejects_junk() {
         let t = new_token();
-        let v = cookie_value("alice", &t);
-        assert_eq!(parse_cookie_value(&v), Some(("alice", t.as_str())));
-        assert_eq!(parse_cookie_value("alice"), None);
-        assert_eq!(parse_cookie_value("alice:short"), None);
+        let v = cookie_value(ACCOUNT, &t);
+        assert_eq!(parse_cookie_value(&v), Some((ACCOUNT, t.as_str())));
+        assert_eq!(parse_cookie_value(ACCOUNT), None);
+        assert_eq!(parse_cookie_value(&format!("{ACCOUNT}:short")), None);
         assert_eq!(parse_cookie_value(&format!("a b:{t}")), None);
         assert_eq!(parse_cookie_value(&format!(":{t}")), None);
+        // A name is not an account id: the old `username:token` shape.
+        assert_eq!(parse_cookie_value(&format!("alice:{t}")), None);
+        assert_eq!(parse_cookie_value(&format!("{ACCOUNT}:{t}:x")), None);
     }
 
     #[test]
@@ -113,10 +118,10 @@ mod tests {
     #[test]
     fn token_characters_are_base64url_only() {
         for token in ["-".repeat(43), "_".repeat(43), "aZ09".repeat(10) + "-_a"] {
-            let v = cookie_value("alice", &token);
+            let v = cookie_value(ACCOUNT, &token);
             assert_eq!(
                 parse_cookie_value(&v),
-                Some(("alice", token.as_str())),
+                Some((ACCOUNT, token.as_str())),
                 "{token}"
             );
         }
@@ -127,7 +132,7 @@ mod tests {
             ".".repeat(43),
         ] {
             assert_eq!(
-                parse_cookie_value(&cookie_value("alice", &bad)),
+                parse_cookie_value(&cookie_value(ACCOUNT, &bad)),
                 None,
                 "{bad}"
             );

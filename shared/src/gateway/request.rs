@@ -25,9 +25,9 @@ pub(crate) enum SessionCookie {
     /// Present but not one of ours: tampered with, signed by an unknown key
     /// or malformed. The reply drops it.
     Invalid,
-    /// Correctly signed: whose session, and its token.
+    /// Correctly signed: the account's id, and the session's token.
     Signed {
-        user_key: String,
+        account_id: String,
         token: String,
     },
 }
@@ -54,8 +54,9 @@ pub(crate) struct Req {
     /// The flash cookie's notices; `None` when the request had no flash
     /// cookie (a tampered one reads as `Some` of nothing).
     pub(crate) flash: Option<Vec<Notice>>,
-    /// The reset link's token, from its signed cookie (`web::reset`).
-    pub(crate) reset: Option<String>,
+    /// The reset link's token and when it left the URL, from its signed
+    /// cookie (`web::reset`).
+    pub(crate) reset: Option<(String, i64)>,
     /// The device cookie, when correctly signed and shaped.
     pub(crate) device: Option<Device>,
 }
@@ -108,7 +109,7 @@ impl Req {
             flash: find(cookies::FLASH).map(|c| flash::read(keys, Some(c))),
             reset: find(cookies::RESET)
                 .and_then(|c| cookies::verify(keys, c))
-                .filter(|t| crypto::is_link_token(t)),
+                .and_then(|v| reset_cookie(&v)),
             device: find(cookies::DEVICE)
                 .and_then(|c| cookies::verify(keys, c))
                 .and_then(|v| Device::parse(&v)),
@@ -167,15 +168,22 @@ fn header_map(raw: HashMap<String, String>) -> HeaderMap {
     headers
 }
 
-/// The session cookie's `(user_key, token)` if correctly signed and shaped.
+/// The reset cookie's `token:issued_at`, if shaped as ours.
+fn reset_cookie(value: &str) -> Option<(String, i64)> {
+    let (token, issued) = value.split_once(':')?;
+    let issued = issued.parse().ok()?;
+    crypto::is_link_token(token).then(|| (token.to_string(), issued))
+}
+
+/// The session cookie's `(account_id, token)` if correctly signed and shaped.
 fn session_cookie(keys: &Keys, cookie: Option<&Cookie<'static>>) -> SessionCookie {
     let Some(cookie) = cookie else {
         return SessionCookie::Absent;
     };
     cookies::verify(keys, cookie)
         .and_then(|value| {
-            session::parse_cookie_value(&value).map(|(user_key, token)| SessionCookie::Signed {
-                user_key: user_key.to_string(),
+            session::parse_cookie_value(&value).map(|(account_id, token)| SessionCookie::Signed {
+                account_id: account_id.to_string(),
                 token: token.to_string(),
             })
         })

@@ -1,19 +1,29 @@
 //! The mailer: a Lambda function fed by the tokens table's stream (not an
 //! HTTP route). Each new item is a request for one email; the mailer reads
-//! the account it is for, checks that the link is still the account's
-//! newest and the address still its own, recovers the link's token from
-//! the stored nonce with the mail key, builds the message once
-//! (`message.rs`) and sends it (`send.rs`). A request for an address
-//! without an account, for a deleted account or a replaced link is dropped
-//! without sending. A failure to send is reported back to Lambda as a
-//! partial batch failure, so that Lambda retries from that record (and,
-//! after its retries, hands it to the dead-letter queue).
+//! the account it is for, checks that it is still the account the request
+//! was made for (its id: not a new account that took a freed name), that
+//! the link is still the account's newest and the address still its own,
+//! recovers the link's token from the stored nonce with the mail key,
+//! builds the message once (`message.rs`) and sends it (`send.rs`).
+//!
+//! - A request for an address without an account, for a deleted account or
+//!   a replaced link is dropped without sending.
+//! - No address gets more than `PER_ADDRESS_HOURLY` emails an hour,
+//!   whatever asked for them: past that, requests are dropped.
+//! - Each request is marked before its one attempt (a conditional write),
+//!   so a batch that Lambda retries whole never sends one twice.
+//! - SES's permanent refusals are logged and dropped; a temporary failure
+//!   takes the mark back and is reported as a partial batch failure, so
+//!   that Lambda retries from that record (and, after its retries, hands
+//!   it to the dead-letter queue). A record is not started without time
+//!   left to finish it: the rest are handed back the same way.
 
 mod event;
 mod message;
 mod send;
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
@@ -22,6 +32,12 @@ use crate::store::{self, MailItem, MailKind, Recipient, Store};
 use crate::validate;
 
 pub use event::{BatchResponse, ItemFailure};
+
+/// Emails one address may get in an hour, whatever asked for them.
+pub(crate) const PER_ADDRESS_HOURLY: u32 = 10;
+/// The longest one record can take (each DynamoDB call and the SES call
+/// give up after 5 s): one is not started with less time left.
+const RECORD_BUDGET: Duration = Duration::from_secs(26);
 
 pub struct Mailer {
     config: Config,
@@ -38,6 +54,8 @@ pub struct Mailer {
 enum Outcome {
     Sent,
     Dropped(&'static str),
+    /// SES refused it for good (logged with the reason).
+    Refused(String),
 }
 
 impl Mailer {
@@ -70,11 +88,21 @@ impl Mailer {
         Self::new(Config::from_env()?, Arc::new(SystemClock))
     }
 
-    /// Handles one stream event; never fails as a whole. Records are taken
-    /// in order and the first that cannot be sent now is reported, with
-    /// nothing after it attempted: Lambda retries a stream from the first
-    /// failure, so what follows will come again.
+    /// Handles one stream event with no deadline (tests, tools).
     pub async fn handle_json(&self, json: serde_json::Value) -> BatchResponse {
+        self.handle(json, None).await
+    }
+
+    /// Handles one stream event; never fails as a whole. Records are taken
+    /// in order and the first that cannot be sent now (or that there is no
+    /// time left for before `deadline`) is reported, with nothing after it
+    /// attempted: Lambda retries a stream from the first failure, so what
+    /// follows will come again.
+    pub async fn handle(
+        &self,
+        json: serde_json::Value,
+        deadline: Option<SystemTime>,
+    ) -> BatchResponse {
         let Ok(event) = serde_json::from_value::<event::StreamEvent>(json) else {
             tracing::warn!("not a DynamoDB stream event");
             return BatchResponse::default();
@@ -88,7 +116,12 @@ impl Mailer {
             let (true, Some(item)) = (record.event_name == "INSERT", item) else {
                 continue;
             };
-            match self.deliver(&item).await {
+            let left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
+            let outcome = match left {
+                Some(left) if left < RECORD_BUDGET => Err("no time left in this invocation".into()),
+                _ => self.deliver(&item).await,
+            };
+            match outcome {
                 Ok(outcome) => self.log(&item, &outcome),
                 Err(e) => {
                     tracing::error!(error = %e, kind = item.kind.as_str(), "mail not sent: will be retried");
@@ -105,32 +138,63 @@ impl Mailer {
 
     fn log(&self, item: &MailItem, outcome: &Outcome) {
         let user = item.user_key.as_deref().map(|k| self.keys.pseudonym(k));
-        let (event, why) = match outcome {
-            Outcome::Sent => ("mail_sent", ""),
-            Outcome::Dropped(why) => ("mail_dropped", *why),
-        };
-        tracing::info!(target: "audit", event, kind = item.kind.as_str(), user = user.unwrap_or_default(), why, "audit");
+        let user = user.unwrap_or_default();
+        let kind = item.kind.as_str();
+        match outcome {
+            Outcome::Sent => {
+                tracing::info!(target: "audit", event = "mail_sent", kind, user, "audit")
+            }
+            Outcome::Dropped(why) => {
+                tracing::info!(target: "audit", event = "mail_dropped", kind, user, why, "audit")
+            }
+            Outcome::Refused(why) => {
+                tracing::error!(target: "audit", event = "mail_refused", kind, user, why = %why, "audit")
+            }
+        }
     }
 
-    async fn deliver(&self, item: &MailItem) -> Result<Outcome, String> {
+    /// Whether the request is still wanted, for whom, and its link.
+    async fn check(
+        &self,
+        item: &MailItem,
+    ) -> Result<Result<(Recipient, Option<String>), &'static str>, String> {
         if item.expires_at <= self.clock.now() {
-            return Ok(Outcome::Dropped("expired"));
+            return Ok(Err("expired"));
         }
         let Some(user_key) = &item.user_key else {
-            return Ok(Outcome::Dropped("no account has this address"));
+            return Ok(Err("no account has this address"));
         };
         let found = self.store.get_recipient(user_key).await;
         let Some(r) = found.map_err(|e| e.to_string())? else {
-            return Ok(Outcome::Dropped("account gone"));
+            return Ok(Err("account gone"));
         };
+        if item.account_id.as_deref() != Some(r.account_id.as_str()) {
+            return Ok(Err("account gone (its name was taken again)"));
+        }
         let same = |to: &str| validate::email_key(to) == validate::email_key(&r.email);
         if !item.to.as_deref().is_none_or(same) {
-            return Ok(Outcome::Dropped("address changed"));
+            return Ok(Err("address changed"));
         }
-        let link = match self.link(item, &r) {
-            Ok(link) => link,
+        Ok(self.link(item, &r).map(|link| (r, link)))
+    }
+
+    async fn deliver(&self, item: &MailItem) -> Result<Outcome, String> {
+        let (r, link) = match self.check(item).await? {
+            Ok(wanted) => wanted,
             Err(why) => return Ok(Outcome::Dropped(why)),
         };
+        let claim = crate::crypto::random_b64(16);
+        if !self
+            .store
+            .mark_sending(&item.pk, &claim)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(Outcome::Dropped("sent already, or gone"));
+        }
+        if !self.address_allows(&r.email).await? {
+            return Ok(Outcome::Dropped("the address had its emails for this hour"));
+        }
         let letter = message::Letter {
             kind: item.kind,
             username: &r.username,
@@ -140,9 +204,16 @@ impl Mailer {
         let site = &self.config.site_name;
         let from = &self.config.mail.from;
         let (bytes, id) = message::build(&self.templates, site, &self.site_url, from, &letter)?;
-        self.sender
-            .send(&r.email, item.kind.as_str(), bytes)
-            .await?;
+        match self.sender.send(&r.email, item.kind.as_str(), bytes).await {
+            Ok(()) => {}
+            Err(send::SendError::Permanent(why)) => return Ok(Outcome::Refused(why)),
+            Err(send::SendError::Temporary(why)) => {
+                if let Err(e) = self.store.unmark_sending(&item.pk, &claim).await {
+                    tracing::error!(error = %e, "mail mark not taken back: its retry will drop it");
+                }
+                return Err(why);
+            }
+        }
         if let (send::Sender::Outbox(dir), Some(link)) = (&self.sender, &link) {
             println!(
                 "mail: {} for {} in {}: {link}",
@@ -153,6 +224,18 @@ impl Mailer {
         }
         tracing::debug!(message_id = %id, "mail sent");
         Ok(Outcome::Sent)
+    }
+
+    /// Counts one more email to `email` this hour; `false` past the cap.
+    async fn address_allows(&self, email: &str) -> Result<bool, String> {
+        let name = format!("email:{}", validate::email_key(email));
+        let counter = format!("mailto#{}", self.keys.pseudonym(&name));
+        let count = self
+            .store
+            .add_failure(&counter, self.clock.now(), 60 * 60)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(count <= PER_ADDRESS_HOURLY)
     }
 
     /// The absolute link a message carries, if its kind has one and it is

@@ -34,11 +34,12 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::Config;
 
-pub(crate) use client::{client, credentials, http_client, retry, timeouts, RootsError};
-pub(crate) use sessions::Session;
+pub(crate) use client::{client, credentials, http_client, timeouts, RootsError};
+pub(crate) use sessions::{AccountRow, Partition, Session};
 #[cfg(feature = "test-util")]
 pub use tables::TableCheck;
 pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
+pub(crate) use tx::{Tx, MAX_ITEMS as MAX_TX_ITEMS};
 #[cfg(feature = "test-util")]
 pub use usage::UsageCount;
 pub(crate) use usage::{Kind, Usage};

@@ -1,24 +1,57 @@
-//! Signed-in browsers: one item per session, under the user's key, so one
-//! consistent `GetItem` finds a session and one `Query` lists them all.
+//! Signed-in browsers, one partition per account (`account_id`, the
+//! account's random id, never its name), sorted by `sk`:
+//!
+//! - `account`: the account's row: who it is (name, address, member
+//!   since, so a page costs no read of the users table) and its sessions'
+//!   `epoch`;
+//! - `session#<SHA-256 of the token>`: one per signed-in browser, with the
+//!   epoch it was issued under.
+//!
+//! A session counts only while its epoch is the row's. Ending every
+//! session of an account (a password change or reset, "sign out everywhere
+//! else") is one conditional write that moves the epoch on, however many
+//! sessions there are; deleting the account deletes the row, and with it
+//! every session. The dead items are cleaned up after, best effort, and by
+//! TTL. A signed-in page reads the session and the row together: one
+//! `BatchGetItem`.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::item::{get_n, get_s, n, s, Item};
-use super::tx::{Tx, MAX_ITEMS};
+use super::tx::{Cond, Tx};
 use super::usage::Counted;
-use super::{send, unavailable, unless_gone, Result, Store};
+use super::{bug, send, unavailable, unless_gone, Result, Store};
 
+/// The sort key of the account's row.
+pub(crate) const ACCOUNT_SK: &str = "account";
+const SESSION_PREFIX: &str = "session#";
+
+/// The account's row in its sessions partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Session {
+pub(crate) struct AccountRow {
+    pub(crate) account_id: String,
+    /// The case-folded username (the users table's key).
     pub(crate) user_key: String,
-    pub(crate) token_hash: String,
-    /// Shown on /account to end this session; unrelated to the token.
-    pub(crate) public_id: String,
     pub(crate) username: String,
     pub(crate) email: String,
     pub(crate) member_since: i64,
+    /// Mirrors the account's flag (written in the same transactions), so
+    /// `/account` needs no read of the users table.
+    pub(crate) email_confirmed: bool,
+    /// Sessions issued under another epoch are ended.
+    pub(crate) epoch: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub(crate) account_id: String,
+    pub(crate) token_hash: String,
+    /// Shown on /account to end this session; unrelated to the token.
+    pub(crate) public_id: String,
+    /// The account's epoch when the session was issued.
+    pub(crate) epoch: i64,
     pub(crate) created_at: i64,
     pub(crate) last_seen: i64,
     pub(crate) expires_at: i64,
@@ -27,21 +60,85 @@ pub(crate) struct Session {
     pub(crate) source_ip: String,
 }
 
-pub(super) fn key(user_key: &str, token_hash: &str) -> Item {
-    HashMap::from([
-        ("user_key".into(), s(user_key)),
-        ("token_hash".into(), s(token_hash)),
-    ])
+/// Everything in an account's partition that a page or a flow needs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Partition {
+    pub(crate) account: Option<AccountRow>,
+    /// Every stored session, ended and expired ones included.
+    pub(crate) sessions: Vec<Session>,
 }
 
-impl Session {
+impl Partition {
+    /// The sessions that count at `now`: this epoch's, unexpired.
+    pub(crate) fn live(&self, now: i64) -> Vec<&Session> {
+        let Some(row) = &self.account else {
+            return Vec::new();
+        };
+        self.sessions
+            .iter()
+            .filter(|s| s.is_live(row, now))
+            .collect()
+    }
+
+    /// The stored sessions that no longer count (cleaned up after a flow
+    /// that ended them).
+    pub(crate) fn dead(&self, now: i64) -> Vec<&Session> {
+        self.sessions
+            .iter()
+            .filter(|s| !self.account.as_ref().is_some_and(|row| s.is_live(row, now)))
+            .collect()
+    }
+}
+
+pub(super) fn key(account_id: &str, sk: &str) -> Item {
+    HashMap::from([("account_id".into(), s(account_id)), ("sk".into(), s(sk))])
+}
+
+fn session_sk(token_hash: &str) -> String {
+    format!("{SESSION_PREFIX}{token_hash}")
+}
+
+impl AccountRow {
     pub(super) fn to_item(&self) -> Item {
-        let mut item = key(&self.user_key, &self.token_hash);
+        let mut item = key(&self.account_id, ACCOUNT_SK);
         item.extend([
-            ("public_id".into(), s(&self.public_id)),
+            ("user_key".into(), s(&self.user_key)),
             ("username".into(), s(&self.username)),
             ("email".into(), s(&self.email)),
             ("member_since".into(), n(self.member_since)),
+            (
+                "email_confirmed".into(),
+                AttributeValue::Bool(self.email_confirmed),
+            ),
+            ("epoch".into(), n(self.epoch)),
+        ]);
+        item
+    }
+
+    pub(super) fn from_item(item: &Item) -> Result<Self> {
+        Ok(AccountRow {
+            account_id: get_s(item, "account_id")?,
+            user_key: get_s(item, "user_key")?,
+            username: get_s(item, "username")?,
+            email: get_s(item, "email")?,
+            member_since: get_n(item, "member_since")?,
+            email_confirmed: super::users::flag(item, "email_confirmed"),
+            epoch: get_n(item, "epoch")?,
+        })
+    }
+}
+
+impl Session {
+    /// Whether the session counts at `now` for the account as `row` says.
+    pub(crate) fn is_live(&self, row: &AccountRow, now: i64) -> bool {
+        self.account_id == row.account_id && self.epoch == row.epoch && self.expires_at > now
+    }
+
+    pub(super) fn to_item(&self) -> Item {
+        let mut item = key(&self.account_id, &session_sk(&self.token_hash));
+        item.extend([
+            ("public_id".into(), s(&self.public_id)),
+            ("epoch".into(), n(self.epoch)),
             ("created_at".into(), n(self.created_at)),
             ("last_seen".into(), n(self.last_seen)),
             ("expires_at".into(), n(self.expires_at)),
@@ -53,93 +150,101 @@ impl Session {
     }
 
     pub(super) fn from_item(item: &Item) -> Result<Self> {
+        let sk = get_s(item, "sk")?;
+        let token_hash = sk
+            .strip_prefix(SESSION_PREFIX)
+            .ok_or_else(|| super::item::malformed("sk"))?;
         Ok(Session {
-            user_key: get_s(item, "user_key")?,
-            token_hash: get_s(item, "token_hash")?,
+            account_id: get_s(item, "account_id")?,
+            token_hash: token_hash.to_string(),
             public_id: get_s(item, "public_id")?,
-            username: get_s(item, "username")?,
-            email: get_s(item, "email")?,
-            member_since: get_n(item, "member_since")?,
+            epoch: get_n(item, "epoch")?,
             created_at: get_n(item, "created_at")?,
             last_seen: get_n(item, "last_seen")?,
             expires_at: get_n(item, "expires_at")?,
-            remember: item
-                .get("remember")
-                .and_then(|v| v.as_bool().ok())
-                .copied()
-                .unwrap_or(false),
+            remember: super::users::flag(item, "remember"),
             user_agent: get_s(item, "user_agent").unwrap_or_default(),
             source_ip: get_s(item, "source_ip").unwrap_or_default(),
         })
     }
 }
 
+/// A stored item read back: one that does not parse is left out and
+/// logged (a partial item means "not signed in", never an error page).
+fn readable<T>(what: &str, parsed: Result<T>) -> Option<T> {
+    parsed
+        .map_err(|e| tracing::warn!(error = %e, "unreadable {what} item ignored"))
+        .ok()
+}
+
 impl Store {
-    pub(crate) async fn put_session(&self, session: &Session) -> Result<()> {
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.sessions)
-            .set_item(Some(session.to_item()));
-        send!(self, Write, request).map(|_| ()).map_err(unavailable)
-    }
-
-    /// Commits `tx` together with the deletion of `sessions`: as many as
-    /// fit go into `tx` itself (all, for up to a hundred items), the rest
-    /// in further transactions of up to a hundred. An error from a later
-    /// chunk comes after `tx` itself has been committed (the callers'
-    /// retries find fewer sessions to end).
-    pub(crate) async fn commit_ending(&self, tx: Tx<'_>, sessions: &[Session]) -> Result<()> {
-        let room = MAX_ITEMS.saturating_sub(tx.len()).min(sessions.len());
-        let (first, rest) = sessions.split_at(room);
-        let mut tx = tx;
-        for s in first {
-            tx = tx.delete_session(s)?;
-        }
-        tx.commit().await?;
-        for chunk in rest.chunks(MAX_ITEMS) {
-            let mut tx = self.tx();
-            for s in chunk {
-                tx = tx.delete_session(s)?;
-            }
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
-    /// Ends `sessions` in transactions of up to a hundred, each all or
-    /// nothing, so the count is exact: how many were ended, and the
-    /// failure that stopped the rest, if one did.
-    pub(crate) async fn delete_sessions(&self, sessions: &[&Session]) -> (usize, Result<()>) {
-        let mut ended = 0;
-        for chunk in sessions.chunks(MAX_ITEMS) {
-            let mut tx = Ok(self.tx());
-            for s in chunk {
-                tx = tx.and_then(|tx| tx.delete_session(s));
-            }
-            if let Err(e) = async { tx?.commit().await }.await {
-                return (ended, Err(e));
-            }
-            ended += chunk.len();
-        }
-        (ended, Ok(()))
-    }
-
-    /// The session for this cookie, strongly consistent, so a sign-out
-    /// anywhere takes effect on the very next request.
-    pub(crate) async fn get_session(
+    /// The session a cookie names and its account's row, in one strongly
+    /// consistent `BatchGetItem`, so a sign-out anywhere takes effect on
+    /// the very next request.
+    pub(crate) async fn signed_in(
         &self,
-        user_key: &str,
+        account_id: &str,
         token_hash: &str,
-    ) -> Result<Option<Session>> {
-        let request = self
-            .client
-            .get_item()
-            .table_name(&self.sessions)
-            .set_key(Some(key(user_key, token_hash)))
-            .consistent_read(true);
-        let out = send!(self, Read, request).map_err(unavailable)?;
-        out.item().map(Session::from_item).transpose()
+    ) -> Result<(Option<AccountRow>, Option<Session>)> {
+        let keys = vec![
+            key(account_id, &session_sk(token_hash)),
+            key(account_id, ACCOUNT_SK),
+        ];
+        let wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(bug("session keys"))?;
+        let items = self
+            .batch_get(HashMap::from([(self.sessions.clone(), wanted)]))
+            .await?;
+        let (mut row, mut session) = (None, None);
+        for (_, item) in items {
+            if item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(ACCOUNT_SK)
+            {
+                row = readable("account row", AccountRow::from_item(&item));
+            } else {
+                session = readable("session", Session::from_item(&item));
+            }
+        }
+        Ok((row, session))
+    }
+
+    /// Everything in the account's partition, strongly consistent.
+    pub(crate) async fn partition(&self, account_id: &str) -> Result<Partition> {
+        let mut found = Partition::default();
+        let mut start = None;
+        loop {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.sessions)
+                .key_condition_expression("account_id = :a")
+                .expression_attribute_values(":a", s(account_id))
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            let out = send!(self, Read, request).map_err(unavailable)?;
+            for item in out.items() {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok());
+                match sk.map(String::as_str) {
+                    Some(ACCOUNT_SK) => {
+                        found.account = readable("account row", AccountRow::from_item(item))
+                    }
+                    Some(sk) if sk.starts_with(SESSION_PREFIX) => found
+                        .sessions
+                        .extend(readable("session", Session::from_item(item))),
+                    _ => {}
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(found),
+            }
+        }
     }
 
     /// Records activity; does nothing if the session was ended meanwhile.
@@ -148,57 +253,146 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.sessions)
-            .set_key(Some(key(&s.user_key, &s.token_hash)))
+            .set_key(Some(key(&s.account_id, &session_sk(&s.token_hash))))
             .update_expression("SET last_seen = :now, expires_at = :exp")
-            .condition_expression("attribute_exists(token_hash)")
+            .condition_expression("attribute_exists(sk)")
             .expression_attribute_values(":now", n(s.last_seen))
             .expression_attribute_values(":exp", n(s.expires_at));
         unless_gone(send!(self, Write, request))
     }
 
-    pub(crate) async fn delete_session(&self, user_key: &str, token_hash: &str) -> Result<()> {
+    /// Stores sessions as they are, in batches (tests and tools).
+    #[cfg(feature = "test-util")]
+    pub(crate) async fn plant_sessions(&self, sessions: &[Session]) -> usize {
+        let items = sessions.iter().map(Session::to_item).collect();
+        self.batch_put(&self.sessions, items).await
+    }
+
+    /// Ends one session (log out, sign out one browser).
+    pub(crate) async fn delete_session(&self, s: &Session) -> Result<()> {
         let request = self
             .client
             .delete_item()
             .table_name(&self.sessions)
-            .set_key(Some(key(user_key, token_hash)));
+            .set_key(Some(key(&s.account_id, &session_sk(&s.token_hash))));
         send!(self, Write, request).map(|_| ()).map_err(unavailable)
     }
 
-    /// Every stored session of a user (expired ones included: the caller
-    /// filters), strongly consistent.
-    pub(crate) async fn list_sessions(&self, user_key: &str) -> Result<Vec<Session>> {
-        let mut sessions = Vec::new();
-        let mut start = None;
-        loop {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.sessions)
-                .key_condition_expression("user_key = :u")
-                .expression_attribute_values(":u", s(user_key))
-                .consistent_read(true)
-                .set_exclusive_start_key(start);
-            let out = send!(self, Read, request).map_err(unavailable)?;
-            for item in out.items() {
-                sessions.push(Session::from_item(item)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(sessions),
-            }
-        }
+    /// Removes sessions that no longer count (already ended by their
+    /// epoch, or expired): housekeeping after the write that ended them,
+    /// never what ends them. Best effort: how many went.
+    pub(crate) async fn clean_up_sessions(&self, dead: &[&Session]) -> usize {
+        let keys = dead
+            .iter()
+            .map(|s| key(&s.account_id, &session_sk(&s.token_hash)))
+            .collect();
+        self.batch_delete(&self.sessions, keys).await
     }
 }
 
 impl Tx<'_> {
+    /// The account's row, created with the account (its epoch 1).
+    pub(crate) fn put_account_row(self, row: &AccountRow) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let cond = Cond {
+            expr: "attribute_not_exists(sk)",
+            values: Vec::new(),
+        };
+        self.put(&table, row.to_item(), Some(cond))
+    }
+
     pub(crate) fn put_session(self, session: &Session) -> Result<Self> {
         let table = self.store.sessions.clone();
         self.put(&table, session.to_item(), None)
     }
 
+    /// Ends a session: its item goes (the oldest of too many, say).
     pub(crate) fn delete_session(self, session: &Session) -> Result<Self> {
         let table = self.store.sessions.clone();
-        self.delete(&table, key(&session.user_key, &session.token_hash), None)
+        let k = key(&session.account_id, &session_sk(&session.token_hash));
+        self.delete(&table, k, None)
+    }
+
+    /// Ends the session a request came with, only if it is still live
+    /// (nothing ended it meanwhile): a flow that replaces it needs it.
+    pub(crate) fn end_acting_session(self, session: &Session) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let k = key(&session.account_id, &session_sk(&session.token_hash));
+        let cond = Cond {
+            expr: "attribute_exists(sk) AND epoch = :e",
+            values: vec![(":e", n(session.epoch))],
+        };
+        self.delete(&table, k, Some(cond))
+    }
+
+    /// The account's sessions are still in `epoch` (a new session of that
+    /// epoch counts only then; absent when the account was deleted).
+    pub(crate) fn check_epoch(self, account_id: &str, epoch: i64) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let cond = Cond {
+            expr: "epoch = :e",
+            values: vec![(":e", n(epoch))],
+        };
+        self.check(&table, key(account_id, ACCOUNT_SK), cond)
+    }
+
+    /// Ends every session of the account issued under `epoch`, at once:
+    /// the row moves to `epoch + 1` (only from `epoch`).
+    pub(crate) fn advance_epoch(self, account_id: &str, epoch: i64) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let cond = Cond {
+            expr: "epoch = :e",
+            values: vec![(":e", n(epoch)), (":next", n(epoch + 1))],
+        };
+        self.update(
+            &table,
+            key(account_id, ACCOUNT_SK),
+            "SET epoch = :next",
+            cond,
+            &[],
+        )
+    }
+
+    /// Ends every session of the account, whatever its epoch, and marks
+    /// the address confirmed (a reset: it has no session of its own to
+    /// carry over, and its link reached the address).
+    pub(crate) fn end_all_confirmed(self, account_id: &str) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let cond = Cond {
+            expr: "attribute_exists(sk)",
+            values: vec![(":one", n(1)), (":t", AttributeValue::Bool(true))],
+        };
+        let expr = "SET email_confirmed = :t ADD epoch :one";
+        self.update(&table, key(account_id, ACCOUNT_SK), expr, cond, &[])
+    }
+
+    /// Carries the acting session into the epoch `advance_epoch` moves to,
+    /// only if it is still live: it stays signed in while the rest end.
+    pub(crate) fn carry_session(self, session: &Session) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let k = key(&session.account_id, &session_sk(&session.token_hash));
+        let cond = Cond {
+            expr: "attribute_exists(sk) AND epoch = :e",
+            values: vec![(":e", n(session.epoch)), (":next", n(session.epoch + 1))],
+        };
+        self.update(&table, k, "SET epoch = :next", cond, &[])
+    }
+
+    /// Marks the address confirmed on the row too (with the account's own
+    /// flag, in the same transaction).
+    pub(crate) fn row_confirmed(self, account_id: &str) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        let cond = Cond {
+            expr: "attribute_exists(sk)",
+            values: vec![(":t", AttributeValue::Bool(true))],
+        };
+        let k = key(account_id, ACCOUNT_SK);
+        self.update(&table, k, "SET email_confirmed = :t", cond, &[])
+    }
+
+    /// The account's row goes, and with it every session (deletion).
+    pub(crate) fn delete_account_row(self, account_id: &str) -> Result<Self> {
+        let table = self.store.sessions.clone();
+        self.delete(&table, key(account_id, ACCOUNT_SK), None)
     }
 }

@@ -3,26 +3,40 @@
 //! and TTL; a test compares the two).
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 use std::collections::HashMap;
 
 use super::item::{get_s, Item};
+use super::sessions::{AccountRow, ACCOUNT_SK};
+use super::tokens::TOKENS_BY_ACCOUNT;
 use super::{bug, unavailable, Result, Session, Store, StoreError, User};
 
-/// Each table: its name, its key attributes (hash, then range), and
-/// whether `expires_at` is its TTL attribute.
-pub(crate) type TableSpec<'a> = (&'a str, &'static [&'static str], bool);
+/// Each table: its name, its key attributes (hash, then range), whether
+/// `expires_at` is its TTL attribute, and its global secondary indexes
+/// (name, hash key; keys only).
+pub(crate) type TableSpec<'a> = (
+    &'a str,
+    &'static [&'static str],
+    bool,
+    &'static [(&'static str, &'static str)],
+);
 
 impl Store {
     pub(crate) fn table_specs(&self) -> [TableSpec<'_>; 4] {
         [
-            (&self.users, &["pk"], false),
-            (&self.sessions, &["user_key", "token_hash"], true),
-            (&self.throttle, &["pk"], true),
-            (&self.tokens, &["pk"], true),
+            (&self.users, &["pk"], false, &[]),
+            (&self.sessions, &["account_id", "sk"], true, &[]),
+            (&self.throttle, &["pk"], true, &[]),
+            (
+                &self.tokens,
+                &["pk"],
+                true,
+                &[(TOKENS_BY_ACCOUNT, "account_id")],
+            ),
         ]
     }
 
@@ -40,7 +54,7 @@ impl Store {
             .await
             .map_err(unavailable)?;
         let existing = existing.table_names();
-        for (table, keys, ttl) in self.table_specs() {
+        for (table, keys, ttl, indexes) in self.table_specs() {
             if existing.iter().any(|t| t == table) {
                 continue;
             }
@@ -55,17 +69,18 @@ impl Store {
                 } else {
                     KeyType::Range
                 };
-                let attr = AttributeDefinition::builder()
-                    .attribute_name(*k)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(bug("attribute"))?;
+                let attr = string_attribute(k)?;
                 let key = KeySchemaElement::builder()
                     .attribute_name(*k)
                     .key_type(kind)
                     .build()
                     .map_err(bug("key"))?;
                 req = req.attribute_definitions(attr).key_schema(key);
+            }
+            for (index, hash) in indexes {
+                req = req
+                    .attribute_definitions(string_attribute(hash)?)
+                    .global_secondary_indexes(keys_only_index(index, hash)?);
             }
             if table == self.stream_table() {
                 let stream = StreamSpecification::builder()
@@ -119,32 +134,103 @@ impl Store {
 
     /// Reads the users and sessions tables whole and checks that nothing is
     /// half-written: each account readable and holding its address's
-    /// marker, each marker pointing at an account with that address, each
-    /// session readable and belonging to an account. What it found, or
-    /// every problem.
+    /// marker and its sessions' row, each marker pointing at an account
+    /// with that address, each row belonging to an account with its id,
+    /// each session readable. What it found, or every problem.
     pub(crate) async fn check_tables(&self) -> std::result::Result<TableCheck, Vec<String>> {
         let read = |e: StoreError| vec![e.to_string()];
         let users = self.scan_all(&self.users).await.map_err(read)?;
         let sessions = self.scan_all(&self.sessions).await.map_err(read)?;
         let (accounts, mut problems) = accounts_and_markers(&users);
+        let mut rows = HashMap::new();
+        let mut stored = Vec::new();
         for item in &sessions {
-            match Session::from_item(item) {
-                Ok(s) if !accounts.contains_key(&s.user_key) => {
-                    problems.push(format!("a session of {}, which has no account", s.user_key))
+            let sk = get_s(item, "sk").unwrap_or_default();
+            if sk == ACCOUNT_SK {
+                match AccountRow::from_item(item) {
+                    Ok(r) => {
+                        rows.insert(r.account_id.clone(), r);
+                    }
+                    Err(e) => problems.push(format!("an account row: {e}")),
                 }
-                Ok(_) => {}
-                Err(e) => problems.push(format!("a session: {e}")),
+            } else {
+                match Session::from_item(item) {
+                    Ok(s) => stored.push(s),
+                    Err(e) => problems.push(format!("a session: {e}")),
+                }
             }
         }
+        problems.extend(rows_problems(&accounts, &rows));
         if !problems.is_empty() {
             return Err(problems);
         }
+        // A session without its row belongs to a deleted account: it counts
+        // for nothing (the gate needs the row), left for TTL to remove.
+        let orphans = stored
+            .iter()
+            .filter(|s| !rows.contains_key(&s.account_id))
+            .count();
         Ok(TableCheck {
             accounts: accounts.len(),
-            sessions: sessions.len(),
+            sessions: stored.len() - orphans,
+            orphan_sessions: orphans,
             usernames: accounts.into_values().map(|u| u.username).collect(),
         })
     }
+}
+
+/// Each account has its sessions' row, and each row an account with its
+/// id and name.
+fn rows_problems(
+    accounts: &HashMap<String, User>,
+    rows: &HashMap<String, AccountRow>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, user) in accounts {
+        match rows.get(&user.account_id) {
+            Some(r) if r.user_key == *key && r.username == user.username => {}
+            Some(r) => problems.push(format!("USER#{key}: its row names {:?}", r.user_key)),
+            None => problems.push(format!("USER#{key}: no account row in the sessions table")),
+        }
+    }
+    for (id, row) in rows {
+        let owned = accounts
+            .get(&row.user_key)
+            .is_some_and(|u| u.account_id == *id);
+        if !owned {
+            problems.push(format!(
+                "account row {id}: no account {} with that id",
+                row.user_key
+            ));
+        }
+    }
+    problems
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(bug("attribute"))
+}
+
+fn keys_only_index(name: &str, hash: &str) -> Result<GlobalSecondaryIndex> {
+    let key = KeySchemaElement::builder()
+        .attribute_name(hash)
+        .key_type(KeyType::Hash)
+        .build()
+        .map_err(bug("index key"))?;
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .map_err(bug("index"))
 }
 
 /// The users table's accounts by key, and what is wrong: an account
@@ -197,7 +283,11 @@ fn accounts_and_markers(users: &[Item]) -> (HashMap<String, User>, Vec<String>) 
 #[derive(Debug, Clone, Default)]
 pub struct TableCheck {
     pub accounts: usize,
+    /// Sessions of existing accounts (live or not).
     pub sessions: usize,
+    /// Sessions of deleted accounts not yet cleaned up (they count for
+    /// nothing: the account's row is gone).
+    pub orphan_sessions: usize,
     /// Every account's name, as registered.
     pub usernames: Vec<String>,
 }

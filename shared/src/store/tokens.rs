@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::item::{get_n, get_s, n, s, Item};
 use super::tx::{Cond, Tx};
 use super::usage::Counted;
-use super::users::{flag, user_pk};
+use super::users::user_pk;
 use super::{send, unavailable, Result, Store};
 
 /// What a mail request asks the mailer to send.
@@ -77,6 +77,10 @@ pub(crate) struct MailItem {
     /// The account; absent for a reset asked for an unknown address (the
     /// mailer drops it: nothing is ever sent to an address without one).
     pub(crate) user_key: Option<String>,
+    /// The account's id: the mailer sends only while the account holding
+    /// `user_key` is still this one (not a new account that took the name),
+    /// and a deletion finds the account's items by it (`TOKENS_BY_ACCOUNT`).
+    pub(crate) account_id: Option<String>,
     /// The address the mail goes to (the account's, when there is one).
     pub(crate) to: Option<String>,
     /// Turns into the link's token with the mail key (links only).
@@ -92,6 +96,7 @@ impl MailItem {
             pk: format!("{}{id}", kind.prefix()),
             kind,
             user_key: None,
+            account_id: None,
             to: None,
             nonce: None,
             created_at,
@@ -113,6 +118,7 @@ impl MailItem {
         ]);
         for (k, v) in [
             ("user_key", &self.user_key),
+            ("account_id", &self.account_id),
             ("to", &self.to),
             ("nonce", &self.nonce),
         ] {
@@ -130,6 +136,7 @@ impl MailItem {
             pk: get_s(item, "pk").ok()?,
             kind: MailKind::parse(&get_s(item, "mail_kind").ok()?)?,
             user_key: get_s(item, "user_key").ok(),
+            account_id: get_s(item, "account_id").ok(),
             to: get_s(item, "to").ok(),
             nonce: get_s(item, "nonce").ok(),
             created_at: get_n(item, "created_at").ok()?,
@@ -141,16 +148,21 @@ impl MailItem {
 /// What the mailer reads of an account: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Recipient {
+    pub(crate) account_id: String,
     pub(crate) username: String,
     pub(crate) email: String,
-    pub(crate) email_confirmed: bool,
     pub(crate) reset_hash: Option<String>,
     pub(crate) confirm_hash: Option<String>,
 }
 
 /// The attributes the mailer may read (its IAM grant names the same).
 pub(crate) const RECIPIENT_ATTRIBUTES: &str =
-    "pk, username, email, email_confirmed, reset_hash, confirm_hash";
+    "pk, account_id, username, email, reset_hash, confirm_hash";
+
+/// The tokens table's index by account (keys only, sparse: an item
+/// without an account is not in it), so a deletion finds the account's
+/// links and notices. template.yaml declares it with this name.
+pub(crate) const TOKENS_BY_ACCOUNT: &str = "by_account";
 
 fn key(pk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk))])
@@ -183,26 +195,85 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(Recipient {
+            account_id: get_s(item, "account_id")?,
             username: get_s(item, "username")?,
             email: get_s(item, "email")?,
-            email_confirmed: flag(item, "email_confirmed"),
             reset_hash: get_s(item, "reset_hash").ok(),
             confirm_hash: get_s(item, "confirm_hash").ok(),
         }))
     }
 
-    /// Whether the account's address is confirmed (`None`: no account),
-    /// reading that attribute only (the home function may read no more).
-    pub(crate) async fn email_confirmed(&self, user_key: &str) -> Result<Option<bool>> {
+    /// The keys of every item the account has in the tokens table (its
+    /// links and notices), from the index by account. The index is
+    /// eventually consistent: an item written an instant ago may be
+    /// missing, and the mailer drops it anyway once the account is gone.
+    pub(crate) async fn tokens_of(&self, account_id: &str) -> Result<Vec<String>> {
+        let mut pks = Vec::new();
+        let mut start = None;
+        loop {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.tokens)
+                .index_name(TOKENS_BY_ACCOUNT)
+                .key_condition_expression("account_id = :a")
+                .expression_attribute_values(":a", s(account_id))
+                .set_exclusive_start_key(start);
+            let out = send!(self, Read, request).map_err(unavailable)?;
+            pks.extend(out.items().iter().filter_map(|i| get_s(i, "pk").ok()));
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(pks),
+            }
+        }
+    }
+
+    /// Deletes these items of the tokens table, best effort (a deletion's
+    /// leftovers: the mailer no longer sends them).
+    pub(crate) async fn clean_up_tokens(&self, pks: &[String]) -> usize {
+        let keys = pks.iter().map(|pk| key(pk)).collect();
+        self.batch_delete(&self.tokens, keys).await
+    }
+
+    /// Stores mail requests as they are, in batches (tests and tools).
+    #[cfg(feature = "test-util")]
+    pub(crate) async fn plant_mail(&self, items: &[MailItem]) -> usize {
+        let items = items.iter().map(MailItem::to_item).collect();
+        self.batch_put(&self.tokens, items).await
+    }
+
+    /// Marks a mail request as being sent, before its one attempt: only if
+    /// it is still there and not marked, so a retried batch never sends it
+    /// twice. `false`: sent already, or gone (the link was used or the
+    /// account deleted meanwhile).
+    pub(crate) async fn mark_sending(&self, pk: &str, claim: &str) -> Result<bool> {
         let request = self
             .client
-            .get_item()
-            .table_name(&self.users)
-            .key("pk", s(user_pk(user_key)))
-            .projection_expression("pk, email_confirmed")
-            .consistent_read(true);
-        let out = send!(self, Read, request).map_err(unavailable)?;
-        Ok(out.item().map(|i| flag(i, "email_confirmed")))
+            .update_item()
+            .table_name(&self.tokens)
+            .set_key(Some(key(pk)))
+            .update_expression("SET sent_by = :claim")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(sent_by)")
+            .expression_attribute_values(":claim", s(claim));
+        match send!(self, Write, request) {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Takes the mark back after a temporary failure to send, so Lambda's
+    /// retry of the record sends it (only the mark this attempt made).
+    pub(crate) async fn unmark_sending(&self, pk: &str, claim: &str) -> Result<()> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.tokens)
+            .set_key(Some(key(pk)))
+            .update_expression("REMOVE sent_by")
+            .condition_expression("sent_by = :claim")
+            .expression_attribute_values(":claim", s(claim));
+        super::unless_gone(send!(self, Write, request))
     }
 }
 

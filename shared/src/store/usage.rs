@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
@@ -87,7 +88,7 @@ macro_rules! capacity {
     )*};
 }
 capacity!(into_iter: GetItemOutput, PutItemOutput, UpdateItemOutput, DeleteItemOutput, QueryOutput);
-capacity!(iter: BatchGetItemOutput, TransactWriteItemsOutput);
+capacity!(iter: BatchGetItemOutput, BatchWriteItemOutput, TransactWriteItemsOutput);
 
 /// Records a call's outcome in `Usage` and passes it on.
 pub(super) trait Counted {

@@ -4,24 +4,32 @@
 //! there, so asking again replaces the earlier link, and every password
 //! write (`Tx::set_password`, `Tx::use_reset`) removes `reset_hash`, which
 //! ties a reset link to the password it was issued for.
+//!
+//! Two values tie what was issued to an account to that account as it is
+//! now: `account_id`, random and never reused (a new account that takes a
+//! freed name has another, so nothing issued to the old one fits it), and
+//! `generation`, which every password change, reset and two-factor
+//! turn-off advances (device cookies and trusted browsers carry the
+//! generation they were issued under, and are worthless once it moves).
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::item::{get_n, get_s, malformed, n, s, Item};
 use super::tx::{Cond, Tx};
 use super::usage::Counted;
 use super::{bug, send, unavailable, unless_gone, Result, Store, StoreError};
 
-/// How long an unfinished deletion keeps new sessions out: long enough for
-/// any retry, short enough that an abandoned one does not lock the owner out.
-pub(crate) const DELETING_HOLD_SECS: i64 = 10 * 60;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
-    /// Case-folded username: the account's identity.
+    /// Case-folded username: where the account is stored.
     pub(crate) key: String,
+    /// Random, made at registration, never reused: the account's identity
+    /// in everything issued to it (cookies, links, sessions).
+    pub(crate) account_id: String,
+    /// Advanced by every password change, reset and two-factor turn-off.
+    pub(crate) generation: i64,
     /// As typed at registration.
     pub(crate) username: String,
     pub(crate) email: String,
@@ -36,8 +44,6 @@ pub(crate) struct User {
     pub(crate) reset_hash: Option<String>,
     /// SHA-256 of the outstanding confirmation link's token, if any.
     pub(crate) confirm_hash: Option<String>,
-    /// When a deletion began (it keeps new sessions out while it runs).
-    pub(crate) deleting: Option<i64>,
 }
 
 /// What a registration found before hashing: the account that holds the
@@ -60,21 +66,38 @@ fn pk(v: String) -> Item {
     HashMap::from([("pk".to_string(), s(v))])
 }
 
-/// The account exists and no deletion is under way (or one was abandoned
-/// more than `DELETING_HOLD_SECS` ago). `:stale` is its value.
-const LIVE: &str = "attribute_exists(pk) AND (attribute_not_exists(deleting) OR deleting < :stale)";
-
-fn live(now: i64) -> Cond<'static> {
+/// No password change, reset or two-factor turn-off since the account was
+/// read: what a new session for it checks (with its sessions' row, which
+/// is gone once the account is, so a new account that took the name and
+/// starts at the same generation does not pass for it).
+///
+/// The conditions here test only what a write must test (a generation, a
+/// password hash, a link's hash: each unique to the account) and never
+/// `account_id`: IAM lets a function write every attribute its conditions
+/// name (`dynamodb:Attributes`), and no function but registration may
+/// write an account's id.
+fn unchanged(user: &User) -> Cond<'static> {
     Cond {
-        expr: LIVE,
-        values: vec![(":stale", n(now - DELETING_HOLD_SECS))],
+        expr: "generation = :gen",
+        values: vec![(":gen", n(user.generation))],
+    }
+}
+
+/// The stored hash is still the one just verified (hashes are salted:
+/// another account's, or the same account's after any change, differs).
+fn verified(user: &User) -> Cond<'static> {
+    Cond {
+        expr: "password_hash = :verified",
+        values: vec![(":verified", s(&user.password_hash))],
     }
 }
 
 impl User {
-    fn to_item(&self) -> Item {
+    pub(super) fn to_item(&self) -> Item {
         let mut item = HashMap::from([
             ("pk".into(), s(user_pk(&self.key))),
+            ("account_id".into(), s(&self.account_id)),
+            ("generation".into(), n(self.generation)),
             ("username".into(), s(&self.username)),
             ("email".into(), s(&self.email)),
             ("password_hash".into(), s(&self.password_hash)),
@@ -103,6 +126,8 @@ impl User {
                 .strip_prefix("USER#")
                 .ok_or_else(|| malformed("pk"))?
                 .to_string(),
+            account_id: get_s(item, "account_id")?,
+            generation: get_n(item, "generation")?,
             username: get_s(item, "username")?,
             email: get_s(item, "email")?,
             password_hash: get_s(item, "password_hash")?,
@@ -111,7 +136,6 @@ impl User {
             email_confirmed: flag(item, "email_confirmed"),
             reset_hash: get_s(item, "reset_hash").ok(),
             confirm_hash: get_s(item, "confirm_hash").ok(),
-            deleting: get_n(item, "deleting").ok(),
         })
     }
 }
@@ -125,10 +149,11 @@ pub(super) fn flag(item: &Item, k: &str) -> bool {
 
 impl Store {
     /// Creates the account and reserves its email in one transaction with
-    /// `extra` (the first session, the confirmation link and its mail:
-    /// whatever must exist only if the account does); the account and the
-    /// marker are each conditioned on their key being free, so of two racing
-    /// registrations exactly one wins, and a fault leaves all of it or none.
+    /// `extra` (its sessions' row, the first session, the confirmation link
+    /// and its mail: whatever must exist only if the account does); the
+    /// account and the marker are each conditioned on their key being free,
+    /// so of two racing registrations exactly one wins, and a fault leaves
+    /// all of it or none.
     pub(crate) async fn create_user(
         &self,
         user: &User,
@@ -205,38 +230,22 @@ impl Store {
         out.item().map(|i| get_s(i, "user_key")).transpose()
     }
 
-    /// Replaces a user's password hash (after a parameter upgrade). Not a
-    /// password change: outstanding reset links stay valid.
-    pub(crate) async fn update_password_hash(&self, key: &str, hash: &str) -> Result<()> {
+    /// Replaces a password hash stored with weaker Argon2 settings (at a
+    /// login), only while it is still the hash that was verified: a rehash
+    /// that loses a race to a change or reset changes nothing, so it never
+    /// brings the old password back. Not a password change: outstanding
+    /// reset links and the generation stay.
+    pub(crate) async fn rehash_password(&self, user: &User, hash: &str) -> Result<()> {
         let request = self
             .client
             .update_item()
             .table_name(&self.users)
-            .key("pk", s(user_pk(key)))
+            .key("pk", s(user_pk(&user.key)))
             .update_expression("SET password_hash = :h")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":h", s(hash));
+            .condition_expression("password_hash = :verified")
+            .expression_attribute_values(":h", s(hash))
+            .expression_attribute_values(":verified", s(&user.password_hash));
         unless_gone(send!(self, Write, request))
-    }
-
-    /// Marks the account as being deleted, from `now`: from here on no new
-    /// session, link or password can be written for it. Returns the
-    /// account as it is now (its outstanding links), or `None` if gone.
-    pub(crate) async fn mark_deleting(&self, key: &str, now: i64) -> Result<Option<User>> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.users)
-            .key("pk", s(user_pk(key)))
-            .update_expression("SET deleting = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllNew);
-        match send!(self, Write, request) {
-            Ok(out) => out.attributes().map(User::from_item).transpose(),
-            Err(e) if super::is_conditional_failure(&e) => Ok(None),
-            Err(e) => Err(unavailable(e)),
-        }
     }
 }
 
@@ -248,41 +257,37 @@ impl Tx<'_> {
         self
     }
 
-    /// A password change: the new hash, and any outstanding reset link
-    /// voided. Refused if the account is gone or being deleted.
-    pub(crate) fn set_password(self, key: &str, hash: &str, now: i64) -> Result<Self> {
+    /// A password change: the new hash, the generation advanced and any
+    /// outstanding reset link voided; only while the stored hash is still
+    /// `user.password_hash`, the one the person just confirmed (a change
+    /// that lost a race to a reset changes nothing).
+    pub(crate) fn set_password(self, user: &User, hash: &str) -> Result<Self> {
         let users = self.store.users.clone();
-        let mut cond = live(now);
-        cond.values.push((":p", s(hash)));
-        self.update(
-            &users,
-            pk(user_pk(key)),
-            "SET password_hash = :p REMOVE reset_hash",
-            cond,
-            &[],
-        )
+        let mut cond = verified(user);
+        cond.values.extend([(":p", s(hash)), (":one", n(1))]);
+        let expr = "SET password_hash = :p ADD generation :one REMOVE reset_hash";
+        self.update(&users, pk(user_pk(&user.key)), expr, cond, &[])
     }
 
     /// Points the account at its newest reset or confirmation link,
-    /// replacing the earlier one.
-    pub(crate) fn set_link(
-        self,
-        key: &str,
-        field: LinkField,
-        hash: &str,
-        now: i64,
-    ) -> Result<Self> {
+    /// replacing the earlier one; refused if the account is gone. (Should a
+    /// new account have taken the name meanwhile, the link still names the
+    /// old account's id, which nothing that uses links accepts for it.)
+    pub(crate) fn set_link(self, user: &User, field: LinkField, hash: &str) -> Result<Self> {
         let users = self.store.users.clone();
-        let mut cond = live(now);
-        cond.values.push((":h", s(hash)));
+        let cond = Cond {
+            expr: "attribute_exists(pk)",
+            values: vec![(":h", s(hash))],
+        };
         let expr = format!("SET {} = :h", field.attribute());
-        self.update(&users, pk(user_pk(key)), &expr, cond, &[])
+        self.update(&users, pk(user_pk(&user.key)), &expr, cond, &[])
     }
 
-    /// Uses a reset link: the new password, the address confirmed (the link
-    /// reached it), both links gone; only while `hash` is still the
-    /// account's reset link.
-    pub(crate) fn use_reset(self, key: &str, hash: &str, password_hash: &str) -> Result<Self> {
+    /// Uses a reset link: the new password, the generation advanced, the
+    /// address confirmed (the link reached it), both links gone; only while
+    /// `hash` is still the account's reset link (every other password write
+    /// removes it; a link's hash is unique, so it names its account too).
+    pub(crate) fn use_reset(self, user: &User, hash: &str, password_hash: &str) -> Result<Self> {
         let users = self.store.users.clone();
         let cond = Cond {
             expr: "reset_hash = :h",
@@ -290,10 +295,12 @@ impl Tx<'_> {
                 (":h", s(hash)),
                 (":p", s(password_hash)),
                 (":t", AttributeValue::Bool(true)),
+                (":one", n(1)),
             ],
         };
-        let expr = "SET password_hash = :p, email_confirmed = :t REMOVE reset_hash, confirm_hash";
-        self.update(&users, pk(user_pk(key)), expr, cond, &[])
+        let expr = "SET password_hash = :p, email_confirmed = :t ADD generation :one \
+                    REMOVE reset_hash, confirm_hash";
+        self.update(&users, pk(user_pk(&user.key)), expr, cond, &[])
     }
 
     /// Uses a confirmation link, only while `hash` is still the account's.
@@ -307,25 +314,31 @@ impl Tx<'_> {
         self.update(&users, pk(user_pk(key)), expr, cond, &[])
     }
 
-    /// The account can take a new session: it exists and is not being
-    /// deleted (a login's transaction carries this check).
-    pub(crate) fn check_live(self, key: &str, now: i64) -> Result<Self> {
+    /// The account may take a new session: it is the one that was read,
+    /// with no password change, reset or two-factor turn-off since (a
+    /// sign-in's transaction carries this check).
+    pub(crate) fn check_unchanged(self, user: &User) -> Result<Self> {
         let users = self.store.users.clone();
-        self.check(&users, pk(user_pk(key)), live(now))
+        self.check(&users, pk(user_pk(&user.key)), unchanged(user))
     }
 
     /// Removes the account's registration form id (its first sign-in ends
-    /// the form's resubmission for good), with `check_live`'s condition: a
-    /// transaction may name the account once.
-    pub(crate) fn forget_registration(self, key: &str, now: i64) -> Result<Self> {
+    /// the form's resubmission for good), with `check_unchanged`'s
+    /// condition: a transaction may name the account once.
+    pub(crate) fn forget_registration(self, user: &User) -> Result<Self> {
         let users = self.store.users.clone();
-        self.update(
-            &users,
-            pk(user_pk(key)),
-            "REMOVE registration_id",
-            live(now),
-            &[],
-        )
+        let expr = "REMOVE registration_id";
+        self.update(&users, pk(user_pk(&user.key)), expr, unchanged(user), &[])
+    }
+
+    /// The account still holds the registration form id `id` (it has not
+    /// signed in since): a resubmitted form's session checks this.
+    pub(crate) fn check_registration(self, user: &User, id: &str) -> Result<Self> {
+        let users = self.store.users.clone();
+        let mut cond = unchanged(user);
+        cond.expr = "generation = :gen AND registration_id = :rid";
+        cond.values.push((":rid", s(id)));
+        self.check(&users, pk(user_pk(&user.key)), cond)
     }
 
     /// No account holds `email_key` (what an unknown address's request
@@ -339,19 +352,18 @@ impl Tx<'_> {
         self.check(&users, pk(email_pk(email_key)), cond)
     }
 
-    /// Deletes the account and its email claim (the claim only if it is
-    /// this account's).
+    /// Deletes the account, only while its password is still the one just
+    /// confirmed, and its email claim (the claim only if it is this
+    /// account's).
     pub(crate) fn delete_user(self, user: &User, email_key: &str) -> Result<Self> {
         let users = self.store.users.clone();
+        let confirmed = verified(user);
         let mine = Cond {
             expr: "attribute_not_exists(pk) OR user_key = :k",
             values: vec![(":k", s(&user.key))],
         };
-        self.delete(&users, pk(user_pk(&user.key)), None)?.delete(
-            &users,
-            pk(email_pk(email_key)),
-            Some(mine),
-        )
+        self.delete(&users, pk(user_pk(&user.key)), Some(confirmed))?
+            .delete(&users, pk(email_pk(email_key)), Some(mine))
     }
 }
 

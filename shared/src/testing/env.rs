@@ -175,6 +175,14 @@ impl Env {
         }
     }
 
+    /// The stream's new records, as Lambda would hand them to the mailer,
+    /// without handing them over (a test drives the mailer itself).
+    pub async fn stream_records(&self) -> Vec<serde_json::Value> {
+        let rig = self.mail.as_ref().expect("Env::start_mail");
+        let mut poller = rig.poller.lock().unwrap_or_else(|e| e.into_inner());
+        poller.poll().expect("stream")
+    }
+
     /// Runs the mail path once: the stream's new records to the mailer,
     /// each failure retried twice (10 ms, 20 ms), as Lambda would. Returns
     /// the dead letters (records given up on).

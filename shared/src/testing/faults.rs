@@ -63,11 +63,17 @@ pub struct Faults {
 pub struct Grant {
     pub action: String,
     pub table: String,
+    /// The index a `Query` reads (its own resource ARN, `…/index/<name>`).
+    pub index: Option<String>,
     /// `dynamodb:EnclosingOperation`.
     pub enclosing: Option<String>,
-    /// `dynamodb:Attributes`: the top-level names the request reads or
-    /// writes (its key, projection, update expression or item), aliases
-    /// resolved. The names a condition expression only tests are left out.
+    /// `dynamodb:Attributes`: the top-level names the request reads,
+    /// writes or tests (its key, projection, update expression, item and
+    /// condition expression), aliases resolved. AWS counts a name that a
+    /// condition only tests: the attributes a policy lists "can be read,
+    /// written, or evaluated in a conditional write" (DynamoDB developer
+    /// guide, "Using IAM policy conditions for fine-grained access
+    /// control", SECURITY.md §3).
     pub attributes: std::collections::BTreeSet<String>,
     /// `dynamodb:Select`: `SPECIFIC_ATTRIBUTES` for a read with a
     /// projection, `ALL_ATTRIBUTES` for one without; `None` for a write.
@@ -86,7 +92,11 @@ impl Grant {
             let keys = op[part].as_object().into_iter().flat_map(|m| m.keys());
             attributes.extend(keys.cloned());
         }
-        for part in ["ProjectionExpression", "UpdateExpression"] {
+        for part in [
+            "ProjectionExpression",
+            "UpdateExpression",
+            "ConditionExpression",
+        ] {
             let expr = op[part].as_str().unwrap_or_default();
             attributes.extend(expression_names(expr, names));
         }
@@ -101,6 +111,7 @@ impl Grant {
         Grant {
             action: format!("dynamodb:{action}"),
             table: op["TableName"].as_str().unwrap_or_default().to_string(),
+            index: op["IndexName"].as_str().map(str::to_string),
             enclosing: enclosing.map(str::to_string),
             attributes,
             select,
@@ -113,7 +124,9 @@ impl Grant {
 /// not a value (`:v`), a keyword or a function, `#aliases` resolved, and
 /// paths cut at their first `.` or `[`.
 fn expression_names(expr: &str, aliases: &serde_json::Value) -> Vec<String> {
-    const WORDS: [&str; 6] = ["SET", "REMOVE", "ADD", "DELETE", "AND", "OR"];
+    const WORDS: [&str; 9] = [
+        "SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN",
+    ];
     let mut out = Vec::new();
     let mut rest = expr;
     while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || "#_:".contains(c)) {
@@ -196,6 +209,20 @@ impl Faults {
                     op["TableName"] = table.as_str().into();
                     if let Some(first) = keys["Keys"].get(0) {
                         op["Key"] = first.clone();
+                    }
+                    found.push(Grant::of(operation, &op, None));
+                }
+            }
+            "BatchWriteItem" => {
+                let requests = body["RequestItems"].as_object().into_iter().flatten();
+                for (table, writes) in requests {
+                    let first = &writes[0];
+                    let mut op = serde_json::json!({ "TableName": table });
+                    if let Some(d) = first.get("DeleteRequest") {
+                        op["Key"] = d["Key"].clone();
+                    }
+                    if let Some(p) = first.get("PutRequest") {
+                        op["Item"] = p["Item"].clone();
                     }
                     found.push(Grant::of(operation, &op, None));
                 }

@@ -91,11 +91,22 @@ pub async fn check_tables(app: &App) -> Result<TableCheck, Vec<String>> {
 
 /// Each table's configured name, key attributes (hash, then range) and
 /// whether `expires_at` is its TTL, as `create_tables` makes them.
+/// (Indexes: `table_indexes`.)
 pub fn table_specs(app: &App) -> Vec<(String, Vec<&'static str>, bool)> {
     app.store
         .table_specs()
         .iter()
-        .map(|(name, keys, ttl)| (name.to_string(), keys.to_vec(), *ttl))
+        .map(|(name, keys, ttl, _)| (name.to_string(), keys.to_vec(), *ttl))
+        .collect()
+}
+
+/// Each table's global secondary indexes (name, hash key), as
+/// `create_tables` makes them.
+pub fn table_indexes(app: &App) -> Vec<(String, Vec<(&'static str, &'static str)>)> {
+    app.store
+        .table_specs()
+        .iter()
+        .map(|(name, _, _, indexes)| (name.to_string(), indexes.to_vec()))
         .collect()
 }
 
@@ -129,19 +140,17 @@ impl App {
         self.store.stream_table().to_string()
     }
 
-    /// Whether the account `key` has confirmed its address (`None`: no
-    /// such account), and whether a deletion has begun.
-    pub async fn account_flags(&self, key: &str) -> Option<(bool, bool)> {
+    /// Whether the account `key` has confirmed its address, and its
+    /// generation (`None`: no such account).
+    pub async fn account_flags(&self, key: &str) -> Option<(bool, i64)> {
         let user = self.store.get_user(key).await.expect("DynamoDB answers")?;
-        Some((user.email_confirmed, user.deleting.is_some()))
+        Some((user.email_confirmed, user.generation))
     }
 
-    /// Marks the account as being deleted, as a deletion's first step does.
-    pub async fn begin_deletion(&self, key: &str) {
-        self.store
-            .mark_deleting(key, self.now())
-            .await
-            .expect("DynamoDB answers");
+    /// The random id of the account `key`, if it exists.
+    pub async fn account_id(&self, key: &str) -> Option<String> {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers")?;
+        Some(user.account_id)
     }
 
     /// DynamoDB calls and units since the last look.
@@ -169,6 +178,8 @@ impl App {
     pub async fn plant_user(&self, username: &str, email: &str, password_hash: &str) {
         let user = User {
             key: username.to_ascii_lowercase(),
+            account_id: crate::crypto::random_b64(16),
+            generation: 1,
             username: username.into(),
             email: email.into(),
             password_hash: password_hash.into(),
@@ -177,39 +188,83 @@ impl App {
             email_confirmed: false,
             reset_hash: None,
             confirm_hash: None,
-            deleting: None,
+        };
+        let row = crate::store::AccountRow {
+            account_id: user.account_id.clone(),
+            user_key: user.key.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            member_since: user.created_at,
+            email_confirmed: false,
+            epoch: 1,
         };
         let email_key = email.to_lowercase();
+        let extra = self.store.tx().put_account_row(&row).expect("row");
         self.store
-            .create_user(&user, &email_key, self.store.tx())
+            .create_user(&user, &email_key, extra)
             .await
             .expect("account stored");
     }
 
-    /// Stores `n` more sessions of the account `key` directly, as other
-    /// browsers' logins would.
-    pub async fn plant_sessions(&self, key: &str, n: usize) {
+    /// Stores `n` more live sessions of the account `key` directly, as
+    /// other browsers' logins would have (past the cap, if asked: a flood
+    /// from before it existed), in batches. Their public ids.
+    pub async fn plant_sessions(&self, key: &str, n: usize) -> Vec<String> {
         let user = self.store.get_user(key).await.expect("DynamoDB answers");
         let user = user.expect("the account exists");
+        let partition = self.store.partition(&user.account_id).await;
+        let row = partition
+            .expect("DynamoDB answers")
+            .account
+            .expect("its row");
         let now = self.now();
-        for _ in 0..n {
-            let token = crate::session::new_token();
-            let s = crate::store::Session {
-                user_key: user.key.clone(),
-                token_hash: crate::crypto::token_hash(&token),
+        let sessions: Vec<crate::store::Session> = (0..n)
+            .map(|i| crate::store::Session {
+                account_id: user.account_id.clone(),
+                token_hash: crate::crypto::token_hash(&crate::session::new_token()),
                 public_id: crate::session::new_public_id(),
-                username: user.username.clone(),
-                email: user.email.clone(),
-                member_since: user.created_at,
-                created_at: now,
+                epoch: row.epoch,
+                // Older than any sign-in to come, oldest first.
+                created_at: now - 1_000 + (i as i64 % 1_000),
                 last_seen: now,
-                expires_at: crate::session::expires_at(now, now, false),
-                remember: false,
+                expires_at: crate::session::expires_at(now, now, true),
+                remember: true,
                 user_agent: "planted".into(),
                 source_ip: "192.0.2.1".into(),
-            };
-            self.store.put_session(&s).await.expect("session stored");
-        }
+            })
+            .collect();
+        let ids = sessions.iter().map(|s| s.public_id.clone()).collect();
+        let stored = self.store.plant_sessions(&sessions).await;
+        assert_eq!(stored, n, "sessions stored");
+        ids
+    }
+
+    /// Stores `n` notices (mail requests) for the account `key` directly,
+    /// as many flows would have; nothing streams them to a mailer here.
+    pub async fn plant_mail(&self, key: &str, n: usize) {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers");
+        let user = user.expect("the account exists");
+        let items = (0..n)
+            .map(|_| crate::web::notice(self, crate::store::MailKind::PasswordChanged, &user))
+            .collect::<Vec<_>>();
+        let stored = self.store.plant_mail(&items).await;
+        assert_eq!(stored, n, "notices stored");
+    }
+
+    /// How many items the tokens table holds that name the account `key`
+    /// (any account that had that name), read whole.
+    pub async fn mail_items_of(&self, key: &str) -> usize {
+        let tokens = self.config.tokens_table.clone();
+        let items = self
+            .store
+            .scan_all(&tokens)
+            .await
+            .expect("DynamoDB answers");
+        let key = aws_sdk_dynamodb::types::AttributeValue::S(key.to_string());
+        items
+            .iter()
+            .filter(|i| i.get("user_key") == Some(&key))
+            .count()
     }
 
     /// A page rendered alone, with `layout`'s values.

@@ -1,7 +1,8 @@
 //! A local stand-in for Amazon SES v2 (`POST /v2/email/outbound-emails`,
 //! SendEmail), reached by the real SDK through its endpoint override:
 //! it records each request's JSON and answers as SES does, or fails with
-//! SES's `500 InternalFailure` while told to.
+//! SES's `500 InternalFailure` while told to, or refuses every message
+//! with `400 MessageRejected` (a permanent failure) while told to.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use axum::Router;
 #[derive(Default)]
 struct Inner {
     failing: AtomicBool,
+    rejecting: AtomicBool,
     calls: AtomicUsize,
     sent: Mutex<Vec<serde_json::Value>>,
 }
@@ -41,6 +43,17 @@ async fn send_email(
             StatusCode::INTERNAL_SERVER_ERROR,
             h,
             r#"{"message":"stub: SES is failing"}"#.into(),
+        );
+    }
+    if inner.rejecting.load(Ordering::SeqCst) {
+        h.insert(
+            "x-amzn-errortype",
+            "MessageRejected".parse().expect("header"),
+        );
+        return (
+            StatusCode::BAD_REQUEST,
+            h,
+            r#"{"message":"stub: Email address is not verified."}"#.into(),
         );
     }
     let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
@@ -71,6 +84,11 @@ impl SesStub {
     /// From now on, every SendEmail fails (or succeeds again).
     pub fn fail(&self, failing: bool) {
         self.inner.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// From now on, every SendEmail is refused for good (or not).
+    pub fn reject(&self, rejecting: bool) {
+        self.inner.rejecting.store(rejecting, Ordering::SeqCst);
     }
 
     /// How many SendEmail requests arrived, failed ones included.

@@ -5,14 +5,15 @@
 use http::StatusCode;
 use tera::Context;
 
-use super::gate::{self, Admission};
-use super::{audit, Result};
+use super::gate::{self, Admission, Member};
+use super::{audit, signin, Result};
 use crate::app::App;
 use crate::crypto::token_hash;
+use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::{Req, SessionCookie};
 use crate::messages::Notice;
-use crate::store::Session;
+use crate::store::{Session, StoreError};
 use crate::views::describe_browser;
 
 pub(crate) const PAGE: &str = "account.html";
@@ -32,31 +33,30 @@ struct SessionRow {
 }
 
 pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
-    let SessionCookie::Signed { user_key, token } = &req.session else {
+    let SessionCookie::Signed { account_id, token } = &req.session else {
         return Ok(gate::to_login(app, req, BACK));
     };
-    // One strongly consistent Query returns this session and the list, so
-    // the page costs one read (the gate's GetItem would be a second).
+    // One strongly consistent Query of the account's partition returns
+    // this session, the account's row (with the confirmed flag) and the
+    // list, so the page costs one read (the gate's would be a second).
     let hash = token_hash(token);
-    // The account's one flag the page shows, read beside the list (in
-    // parallel: the page waits for one round trip, not two).
-    let (all, confirmed) = tokio::join!(
-        app.store.list_sessions(user_key),
-        app.store.email_confirmed(user_key)
-    );
-    let (all, confirmed) = (all?, confirmed?.unwrap_or(false));
-    let current = all.iter().find(|s| s.token_hash == hash).cloned();
-    let Some(current) = gate::live(app, current).await? else {
+    let partition = app.store.partition(account_id).await?;
+    let current = partition
+        .sessions
+        .iter()
+        .find(|s| s.token_hash == hash)
+        .cloned();
+    let Some(member) = gate::live(app, partition.account.clone(), current).await? else {
         return Ok(gate::to_login(app, req, BACK));
     };
-    let now = app.now();
-    let mut rows: Vec<&Session> = all.iter().filter(|s| s.expires_at > now).collect();
+    let confirmed = member.account.email_confirmed;
+    let mut rows = partition.live(app.now());
     rows.sort_by_key(|s| (s.token_hash != hash, -s.last_seen));
-    let rows: Vec<SessionRow> = rows.into_iter().map(|s| row(s, &current)).collect();
+    let rows: Vec<SessionRow> = rows.into_iter().map(|s| row(s, &member.session)).collect();
     let mut ctx = Context::new();
     ctx.insert("sessions", &rows);
     ctx.insert("email_confirmed", &confirmed);
-    gate::member_visit(app, req, current).render(app, PAGE, StatusCode::OK, ctx)
+    gate::member_visit(app, req, member).render(app, PAGE, StatusCode::OK, ctx)
 }
 
 fn row(s: &Session, current: &Session) -> SessionRow {
@@ -104,28 +104,26 @@ async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
         Admission::Answered(reply) => return Ok(reply),
     };
     let current = &visit.who;
-    let sessions = app.store.list_sessions(&current.user_key).await?;
     let (event, notice, ended_current) = match ending {
         Ending::One => {
             let target = form.text("session");
-            let found = sessions
+            let partition = app.store.partition(&current.session.account_id).await?;
+            let found = partition
+                .sessions
                 .iter()
                 .find(|s| !target.is_empty() && s.public_id == target);
             if let Some(s) = found {
-                app.store.delete_session(&s.user_key, &s.token_hash).await?;
+                app.store.delete_session(s).await?;
             }
-            let ended_current = found.is_some_and(|s| s.token_hash == current.token_hash);
+            let ended_current = found.is_some_and(|s| s.token_hash == current.session.token_hash);
             ("revoke_session", Notice::SessionEnded, ended_current)
         }
         Ending::AllButThis => {
-            let others: Vec<&Session> = sessions
-                .iter()
-                .filter(|s| s.token_hash != current.token_hash)
-                .collect();
-            ("revoke_others", end_others(app, &others).await?, false)
+            end_others(app, current).await?;
+            ("revoke_others", Notice::OthersEnded, false)
         }
     };
-    audit(app, req, event, &current.user_key);
+    audit(app, req, event, current.user_key());
     let reply = Reply::redirect(BACK).cookie(visit.flash(app, notice));
     Ok(if ended_current {
         reply.cookie(visit.drop_session())
@@ -134,17 +132,22 @@ async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
     })
 }
 
-/// Ends `others` in all-or-nothing chunks. If DynamoDB fails part-way, the
-/// page says how many were ended (a 503 only when none was).
-async fn end_others(app: &App, others: &[&Session]) -> Result<Notice> {
-    let (ended, outcome) = app.store.delete_sessions(others).await;
-    match outcome {
-        Ok(()) => Ok(Notice::OthersEnded),
-        Err(e) if ended == 0 => Err(e.into()),
-        Err(e) => {
-            let left = others.len() - ended;
-            tracing::error!(error = %e, ended, left, "sign out everywhere else stopped part-way");
-            Ok(Notice::OthersPartlyEnded { ended, left })
-        }
+/// Ends every session but this one, however many: one transaction moves
+/// the account's epoch on and carries this session into the new one (only
+/// if it still stands). Then the dead items are cleaned up.
+async fn end_others(app: &App, current: &Member) -> Result<()> {
+    let s = &current.session;
+    let tx = app
+        .store
+        .tx()
+        .advance_epoch(&s.account_id, s.epoch)?
+        .carry_session(s)?;
+    match tx.commit().await {
+        Ok(()) => {}
+        // Ended meanwhile (this session, or all of them by another flow).
+        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("sessions changed".into())),
+        Err(e) => return Err(e.into()),
     }
+    signin::clean_up(app, &s.account_id).await;
+    Ok(())
 }

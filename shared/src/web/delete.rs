@@ -1,31 +1,34 @@
-//! GET/POST `/account/delete`: the password, then the account goes. Safe
-//! to retry at every step: (1) the account is marked as being deleted, so
-//! no login, password change or link can add to it; (2) every other
-//! session ends; (3) one transaction deletes the account, its email claim,
-//! its outstanding links and this session. A fault before (3) leaves the
-//! account whole and this browser signed in (the page says to try again);
-//! after (3) nothing of it is left, and the name and address are free.
+//! GET/POST `/account/delete`: the password, then the account goes, in one
+//! transaction, only while the password is still the one just confirmed:
+//! the account, its email claim, its sessions' row (which ends every
+//! session at once, however many), this session, its outstanding links
+//! and as many of its other mail requests as fit. A fault leaves all of it
+//! (this browser signed in; the page says to try again) or none of it: the
+//! name and address are free. Nothing issued to the account fits another
+//! that takes the name: its id is never reused. Then, best effort, the
+//! dead sessions and any mail requests left over go too (what is missed
+//! counts for nothing and expires).
 
 use http::StatusCode;
 use tera::Context;
 
-use super::gate::{self, Admission, Visit};
+use super::gate::{self, Admission, Member, Visit};
 use super::password::Failure;
 use super::reauth::{self, Reauth};
-use super::{audit, Result};
+use super::{audit, signin, Result};
 use crate::app::App;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::messages::{self, Notice};
-use crate::store::{confirm_pk, reset_pk, Session, User};
+use crate::store::{confirm_pk, reset_pk, StoreError, User, MAX_TX_ITEMS};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "delete.html";
 
 const BACK: &str = "/account/delete";
 
-fn render(app: &App, visit: Visit<'_, Session>, failed: Option<Failure<'_>>) -> Result<Reply> {
+fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("error", &failed.map(|f| f.1));
     ctx.insert("error_field", &failed.and_then(|f| f.2));
@@ -55,7 +58,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         return render(app, visit, Some(failed));
     }
     let user = match reauth::check(app, req, &visit.who, password, "delete").await? {
-        Reauth::Confirmed(user) => user,
+        Reauth::Confirmed(user) => *user,
         Reauth::Wrong => {
             let failed = (
                 StatusCode::UNAUTHORIZED,
@@ -81,31 +84,38 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         .clear_site_data(!req.is_navigation()))
 }
 
-async fn delete(app: &App, who: &Session, user: &User) -> Result<()> {
-    // (1) From here no new session, link or password for this account.
-    let Some(user) = app.store.mark_deleting(&user.key, app.now()).await? else {
-        return Err(AppError::Conflict("account gone".into()));
-    };
-    // (2) Every other session.
-    let sessions = app.store.list_sessions(&user.key).await?;
-    let others: Vec<Session> = sessions
-        .into_iter()
-        .filter(|s| s.token_hash != who.token_hash)
-        .collect();
-    app.store.commit_ending(app.store.tx(), &others).await?;
-    // (3) The rest, at once.
+async fn delete(app: &App, who: &Member, user: &User) -> Result<()> {
+    let mut links: Vec<String> = [
+        user.reset_hash.as_deref().map(reset_pk),
+        user.confirm_hash.as_deref().map(confirm_pk),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut others = app.store.tokens_of(&user.account_id).await?;
+    others.retain(|pk| !links.contains(pk));
     let mut tx = app
         .store
         .tx()
-        .delete_user(&user, &validate::email_key(&user.email))?
-        .delete_session(who)?
+        .delete_user(user, &validate::email_key(&user.email))?
+        .delete_account_row(&user.account_id)?
+        .delete_session(&who.session)?
         .delete_counter(&reauth::counter(app, who))?;
-    if let Some(h) = &user.reset_hash {
-        tx = tx.delete_token(&reset_pk(h))?;
+    let room = MAX_TX_ITEMS.saturating_sub(tx.len() + links.len());
+    let later = others.split_off(others.len().min(room));
+    links.extend(others);
+    for pk in &links {
+        tx = tx.delete_token(pk)?;
     }
-    if let Some(h) = &user.confirm_hash {
-        tx = tx.delete_token(&confirm_pk(h))?;
+    match tx.commit().await {
+        Ok(()) => {}
+        // The password changed since it was confirmed: nothing was deleted.
+        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(e) => return Err(e.into()),
     }
-    tx.commit().await?;
+    signin::clean_up(app, &user.account_id).await;
+    if !later.is_empty() {
+        app.store.clean_up_tokens(&later).await;
+    }
     Ok(())
 }

@@ -36,13 +36,16 @@ pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
     else {
         return Err(bad_link(false));
     };
-    let Some(user_key) = item.user_key else {
+    let (Some(user_key), Some(account_id)) = (item.user_key, item.account_id) else {
         return Err(bad_link(false));
     };
+    // Only for the account it was issued to (its id), and only while it is
+    // that account's newest link; its row shows the flag too.
     let tx = app
         .store
         .tx()
         .use_confirm(&user_key, &hash)?
+        .row_confirmed(&account_id)?
         .use_token(&pk, now)?;
     match tx.commit().await {
         Ok(()) => {}
@@ -63,7 +66,8 @@ pub(crate) async fn resend(app: &App, req: &Req) -> Result<Reply> {
         Admission::Admitted(checked) => checked,
         Admission::Answered(reply) => return Ok(reply),
     };
-    let Some(user) = app.store.get_user(&visit.who.user_key).await? else {
+    let found = app.store.get_user(visit.who.user_key()).await?;
+    let Some(user) = found.filter(|u| u.account_id == visit.who.account.account_id) else {
         return Err(AppError::Conflict("account gone".into()));
     };
     if user.email_confirmed {
@@ -76,7 +80,7 @@ pub(crate) async fn resend(app: &App, req: &Req) -> Result<Reply> {
             .store
             .tx()
             .put_mail(&item)?
-            .set_link(&user.key, LinkField::Confirm, &link.hash, app.now())?
+            .set_link(&user, LinkField::Confirm, &link.hash)?
             .delete_token(old.as_deref().unwrap_or(NO_LINK))?;
         tx.commit().await?;
         audit(app, req, "confirm_resend", &user.key);

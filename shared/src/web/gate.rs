@@ -22,7 +22,7 @@ use crate::gateway::reply::Reply;
 use crate::gateway::request::{Req, SessionCookie};
 use crate::messages::Notice;
 use crate::session;
-use crate::store::Session;
+use crate::store::{AccountRow, Session};
 use crate::views::{Chrome, Viewer};
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -36,9 +36,23 @@ pub(crate) enum Admission<T> {
     Answered(Reply),
 }
 
-/// One request as the gate read it. `W` is who sent it: `Option<Session>`
-/// where anyone may come, `Session` where only members do.
-pub(crate) struct Visit<'r, W = Option<Session>> {
+/// A signed-in browser: its live session and its account's row.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub(crate) session: Session,
+    pub(crate) account: AccountRow,
+}
+
+impl Member {
+    /// The case-folded username (the users table's key).
+    pub(crate) fn user_key(&self) -> &str {
+        &self.account.user_key
+    }
+}
+
+/// One request as the gate read it. `W` is who sent it: `Option<Member>`
+/// where anyone may come, `Member` where only members do.
+pub(crate) struct Visit<'r, W = Option<Member>> {
     pub(crate) req: &'r Req,
     pub(crate) who: W,
     /// From the flash cookie, for this page to show.
@@ -52,17 +66,17 @@ pub(crate) struct Visit<'r, W = Option<Session>> {
 
 /// Who a visit is from, as the layout and CSRF need it.
 pub(crate) trait Who {
-    fn session(&self) -> Option<&Session>;
+    fn member(&self) -> Option<&Member>;
 }
 
-impl Who for Option<Session> {
-    fn session(&self) -> Option<&Session> {
+impl Who for Option<Member> {
+    fn member(&self) -> Option<&Member> {
         self.as_ref()
     }
 }
 
-impl Who for Session {
-    fn session(&self) -> Option<&Session> {
+impl Who for Member {
+    fn member(&self) -> Option<&Member> {
         Some(self)
     }
 }
@@ -78,12 +92,12 @@ enum Forms {
 impl<'r, W: Who> Visit<'r, W> {
     fn new(app: &App, req: &'r Req, who: W, forms: Forms) -> Self {
         let mut cookies = Vec::new();
-        let stale = req.session != SessionCookie::Absent && who.session().is_none();
+        let stale = req.session != SessionCookie::Absent && who.member().is_none();
         if stale {
             cookies.push(cookies::removal(cookies::SESSION, req.secure));
         }
-        let csrf_token = match who.session() {
-            Some(s) => csrf::token(&app.keys, Binding::Session(&s.token_hash)),
+        let csrf_token = match who.member() {
+            Some(m) => csrf::token(&app.keys, Binding::Session(&m.session.token_hash)),
             None if forms == Forms::Browser => {
                 let browser = req.browser.clone().unwrap_or_else(|| {
                     let fresh = crypto::random_b64(16);
@@ -118,7 +132,7 @@ impl<'r, W: Who> Visit<'r, W> {
         ctx: Context,
     ) -> Result<Reply> {
         let chrome = Chrome {
-            viewer: self.who.session().map(viewer),
+            viewer: self.who.member().map(viewer),
             csrf_token: self.csrf_token,
             notices: self.notices,
         };
@@ -137,11 +151,11 @@ impl<'r, W: Who> Visit<'r, W> {
     }
 }
 
-fn viewer(s: &Session) -> Viewer {
+fn viewer(m: &Member) -> Viewer {
     Viewer {
-        username: s.username.clone(),
-        email: s.email.clone(),
-        member_since: crate::clock::date(s.member_since),
+        username: m.account.username.clone(),
+        email: m.account.email.clone(),
+        member_since: crate::clock::date(m.account.member_since),
     }
 }
 
@@ -177,7 +191,7 @@ pub(crate) async fn member<'r>(
     app: &App,
     req: &'r Req,
     back: &str,
-) -> Result<Admission<Visit<'r, Session>>> {
+) -> Result<Admission<Visit<'r, Member>>> {
     Ok(match lookup(app, req).await? {
         Some(s) => Admission::Admitted(member_visit(app, req, s)),
         None => Admission::Answered(to_login(app, req, back)),
@@ -186,8 +200,8 @@ pub(crate) async fn member<'r>(
 
 /// A member's visit whose session the handler found itself (`/account`
 /// reads it from the list of sessions, in one call).
-pub(crate) fn member_visit<'r>(app: &App, req: &'r Req, s: Session) -> Visit<'r, Session> {
-    Visit::new(app, req, s, Forms::None)
+pub(crate) fn member_visit<'r>(app: &App, req: &'r Req, m: Member) -> Visit<'r, Member> {
+    Visit::new(app, req, m, Forms::None)
 }
 
 /// An anonymous form (log in, register); a signed-in person goes home.
@@ -205,7 +219,7 @@ pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Admission<Visit
 /// (an expired or ended session, a stale cookie: anonymous, never an
 /// error), so its token is not asked for; the handler answers.
 pub(crate) enum Posted<'r> {
-    Member(Box<(Visit<'r, Session>, Form)>),
+    Member(Box<(Visit<'r, Member>, Form)>),
     Anonymous,
 }
 
@@ -222,12 +236,12 @@ pub(crate) async fn form_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>,
 /// A member's form (`Posted`).
 pub(crate) async fn member_form<'r>(app: &App, req: &'r Req) -> Result<Posted<'r>> {
     let form = read_form(req)?;
-    let Some(session) = lookup(app, req).await? else {
+    let Some(member) = lookup(app, req).await? else {
         return Ok(Posted::Anonymous);
     };
-    check_csrf(app, req, Some(&session), &form)?;
+    check_csrf(app, req, Some(&member), &form)?;
     Ok(Posted::Member(Box::new((
-        member_visit(app, req, session),
+        member_visit(app, req, member),
         form,
     ))))
 }
@@ -237,7 +251,7 @@ pub(crate) async fn member_post<'r>(
     app: &App,
     req: &'r Req,
     back: &str,
-) -> Result<Admission<(Visit<'r, Session>, Form)>> {
+) -> Result<Admission<(Visit<'r, Member>, Form)>> {
     Ok(match member_form(app, req).await? {
         Posted::Member(checked) => Admission::Admitted(*checked),
         Posted::Anonymous => Admission::Answered(to_login(app, req, back)),
@@ -280,10 +294,14 @@ fn read_form(req: &Req) -> Result<Form> {
 
 /// The form's CSRF token must match this session, or (anonymous) this
 /// browser's `csrf` cookie.
-fn check_csrf(app: &App, req: &Req, session: Option<&Session>, form: &Form) -> Result<()> {
+fn check_csrf(app: &App, req: &Req, member: Option<&Member>, form: &Form) -> Result<()> {
     let submitted = form.text(csrf::FIELD);
-    let ok = match session {
-        Some(s) => csrf::verify(&app.keys, Binding::Session(&s.token_hash), submitted),
+    let ok = match member {
+        Some(m) => csrf::verify(
+            &app.keys,
+            Binding::Session(&m.session.token_hash),
+            submitted,
+        ),
         None => req
             .browser
             .as_deref()
@@ -299,52 +317,75 @@ fn check_csrf(app: &App, req: &Req, session: Option<&Session>, form: &Form) -> R
 // --------------------------------------------------------------- sessions
 
 /// The live session the request's cookie names, if any: one consistent
-/// `GetItem` (and a `last_seen` write at most every 5 minutes).
-async fn lookup(app: &App, req: &Req) -> Result<Option<Session>> {
-    let SessionCookie::Signed { user_key, token } = &req.session else {
+/// `BatchGetItem` of the session and its account's row (and a `last_seen`
+/// write at most every 5 minutes).
+async fn lookup(app: &App, req: &Req) -> Result<Option<Member>> {
+    let SessionCookie::Signed { account_id, token } = &req.session else {
         return Ok(None);
     };
-    let found = app.store.get_session(user_key, &token_hash(token)).await?;
-    live(app, found).await
+    let (row, found) = app.store.signed_in(account_id, &token_hash(token)).await?;
+    live(app, row, found).await
 }
 
-/// The session if it has not expired (checked on every read: DynamoDB's TTL
-/// deletes days late), recording activity at most once per 5 minutes.
-pub(crate) async fn live(app: &App, found: Option<Session>) -> Result<Option<Session>> {
+/// The member, if the session counts: the account's row is there (not
+/// deleted), the session is of its current epoch (nothing ended it) and
+/// has not expired (checked on every read: DynamoDB's TTL deletes days
+/// late). Records activity at most once per 5 minutes.
+pub(crate) async fn live(
+    app: &App,
+    row: Option<AccountRow>,
+    found: Option<Session>,
+) -> Result<Option<Member>> {
     let now = app.now();
-    let Some(mut s) = found.filter(|s| s.expires_at > now) else {
+    let (Some(account), Some(mut s)) = (row, found) else {
         return Ok(None);
     };
+    if !s.is_live(&account, now) {
+        return Ok(None);
+    }
     if session::needs_touch(s.last_seen, now) {
         s.last_seen = now;
         s.expires_at = session::expires_at(s.created_at, now, s.remember);
         app.store.touch_session(&s).await?;
     }
-    Ok(Some(s))
+    Ok(Some(Member {
+        session: s,
+        account,
+    }))
 }
 
 /// A request that read its session before another request ended it, for
 /// tests (the gate's order, with the other request in between).
 #[cfg(feature = "test-util")]
 impl App {
-    /// Reads the session `public_id` of `user_key` as the gate's read
-    /// finds it, runs `meanwhile` (say, a revoke through its handler),
-    /// then goes on with the stale read as `live` does, refreshing
-    /// `last_seen` when it is due. Whether that read counted as live.
+    /// Reads the session `public_id` of the account `user_key` as the
+    /// gate's read finds it, runs `meanwhile` (say, a revoke through its
+    /// handler), then goes on with the stale read as `live` does,
+    /// refreshing `last_seen` when it is due. Whether that read counted as
+    /// live.
     pub async fn read_then_touch(
         &self,
         user_key: &str,
         public_id: &str,
         meanwhile: impl std::future::Future<Output = ()>,
     ) -> bool {
-        let sessions = self.store.list_sessions(user_key).await;
-        let read = sessions
-            .expect("DynamoDB answers")
+        let user = self
+            .store
+            .get_user(user_key)
+            .await
+            .expect("DynamoDB answers");
+        let user = user.expect("the account exists");
+        let partition = self.store.partition(&user.account_id).await;
+        let partition = partition.expect("DynamoDB answers");
+        let read = partition
+            .sessions
             .into_iter()
             .find(|s| s.public_id == public_id);
         assert!(read.is_some(), "no session {public_id} of {user_key}");
         meanwhile.await;
-        let touched = live(self, read).await.expect("DynamoDB answers");
+        let touched = live(self, partition.account, read)
+            .await
+            .expect("DynamoDB answers");
         touched.is_some()
     }
 }

@@ -2,7 +2,10 @@
 //! tokens table (each is a request to the mailer), and the caps that keep
 //! the site from being a mail cannon: `MAIL_IP_LIMIT` reset and
 //! confirmation requests per source IP per hour, and 3 such emails per
-//! address per hour, the welcome email included.
+//! address per hour, the welcome email included (a registration over it
+//! gets no welcome). Notices are bounded by what triggers them (3 password
+//! changes an hour); the mailer holds every address to 10 emails an hour,
+//! whatever asked.
 
 use crate::app::App;
 use crate::crypto::{self, LinkToken};
@@ -43,15 +46,16 @@ pub(crate) async fn within_caps(app: &App, req: &Req, email_key: &str) -> Result
     Ok(sent <= mail.per_address)
 }
 
-/// Counts a mail that is sent whatever the caps say (the welcome email)
-/// against its address. Best effort: a failure is logged, never the page's.
-pub(crate) async fn count_sent(app: &App, email_key: &str) {
-    let now = app.now();
-    let window = app.config.mail.window_secs;
+/// Counts a welcome email against its address; `false` once the address
+/// is over its hourly cap (the registration then sends none).
+pub(crate) async fn address_allows(app: &App, email_key: &str) -> Result<bool> {
+    let mail = &app.config.mail;
     let counter = address_counter(app, email_key);
-    if let Err(e) = app.store.add_failure(&counter, now, window).await {
-        tracing::warn!(error = %e, "welcome email not counted against its address");
-    }
+    let sent = app
+        .store
+        .add_failure(&counter, app.now(), mail.window_secs)
+        .await?;
+    Ok(sent <= mail.per_address)
 }
 
 /// A fresh link of `kind` for `user` (or, for an unknown address, for
@@ -66,22 +70,23 @@ pub(crate) fn new_link(app: &App, kind: MailKind, user: Option<&User>) -> (LinkT
     let mut item = MailItem::new(kind, &link.hash, now, now + lifetime);
     item.nonce = Some(link.nonce.clone());
     if let Some(u) = user {
-        item.user_key = Some(u.key.clone());
-        item.to = Some(u.email.clone());
+        address(&mut item, u);
     }
     (link, item)
 }
 
-/// The notice that a password changed (always sent; no link).
-pub(crate) fn password_changed(app: &App, user_key: &str, email: &str) -> MailItem {
+/// Addresses a mail request to `user`'s account as it is now.
+fn address(item: &mut MailItem, user: &User) {
+    item.user_key = Some(user.key.clone());
+    item.account_id = Some(user.account_id.clone());
+    item.to = Some(user.email.clone());
+}
+
+/// A notice to the address on file (no link): that the password changed,
+/// say. Kept a day, for the mailer's retries.
+pub(crate) fn notice(app: &App, kind: MailKind, user: &User) -> MailItem {
     let now = app.now();
-    let mut item = MailItem::new(
-        MailKind::PasswordChanged,
-        &crypto::random_b64(16),
-        now,
-        now + 24 * 60 * 60,
-    );
-    item.user_key = Some(user_key.to_string());
-    item.to = Some(email.to_string());
+    let mut item = MailItem::new(kind, &crypto::random_b64(16), now, now + 24 * 60 * 60);
+    address(&mut item, user);
     item
 }

@@ -5,15 +5,17 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
+use super::signin::SignIn;
 use super::throttle::{self, Counted, Gate};
-use super::{audit, new_session, Result};
+use super::{audit, Result};
 use crate::app::App;
+use crate::error::AppError;
 use crate::forms::{self, Form};
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::messages::{self, Notice};
 use crate::next_url;
-use crate::store::User;
+use crate::store::{StoreError, User};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "login.html";
@@ -119,31 +121,48 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         }
     };
     let remember = form.checked("remember");
-    let (session, cookie) = new_session(app, req, &user, remember);
-    // The session and the reset of the counter that counted this attempt,
-    // in one transaction; the first sign-in also retires the registration
-    // form's id (`web::register::retried`).
-    // The transaction also checks the account is still there and not being
-    // deleted, so no session appears for an account on its way out.
-    let tx = app
-        .store
-        .tx()
-        .put_session(&session)?
-        .delete_counter(&counted.counter)?;
-    let tx = if user.registration_id.is_some() {
-        tx.forget_registration(&user.key, session.created_at)?
-    } else {
-        tx.check_live(&user.key, session.created_at)?
-    };
-    tx.commit().await?;
+    let cookie = start_session(app, req, &user, &counted, remember).await?;
     audit(app, req, "login_success", &user.key);
     let welcome = Notice::WelcomeBack {
         username: user.username.clone(),
     };
     Ok(Reply::redirect(next_url::target(next))
         .cookie(cookie)
-        .cookie(throttle::device_cookie(app, req, &user.key))
+        .cookie(throttle::device_cookie(app, req, &user))
         .cookie(visit.flash(app, welcome)))
+}
+
+/// The new session, in one transaction with the reset of the counter that
+/// counted this attempt, and only if the account is still the one whose
+/// password was verified (not deleted, no password change or reset since)
+/// and its sessions' epoch unchanged; the first sign-in also retires the
+/// registration form's id (`web::register::retried`). Its cookie.
+async fn start_session(
+    app: &App,
+    req: &Req,
+    user: &User,
+    counted: &Counted,
+    remember: bool,
+) -> Result<cookie::Cookie<'static>> {
+    let partition = app.store.partition(&user.account_id).await?;
+    let sign_in = SignIn::new(app, req, user, &partition, remember)?;
+    let tx = sign_in
+        .writes(app.store.tx())?
+        .delete_counter(&counted.counter)?;
+    let tx = if user.registration_id.is_some() {
+        tx.forget_registration(user)?
+    } else {
+        tx.check_unchanged(user)?
+    };
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(e) => return Err(e.into()),
+    }
+    if sign_in.evicted() > 0 {
+        audit(app, req, "session_cap_evicted", &user.key);
+    }
+    Ok(sign_in.cookie)
 }
 
 /// The account for the form's username and password, or why not. The
@@ -158,14 +177,24 @@ async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
         return Ok(Attempt::Refused(Refusal::Required));
     }
     let key = validate::username_key(username);
-    let counted = match throttle::check(app, req, &key).await? {
+    // A device cookie counts only for the account as it is now (its
+    // generation): with one, the account is read first to tell.
+    let early = match &req.device {
+        Some(_) => Some(app.store.get_user(&key).await?),
+        None => None,
+    };
+    let device = throttle::device_for(app, req, early.as_ref().and_then(Option::as_ref));
+    let counted = match throttle::check(app, req, &key, device).await? {
         Gate::Open(counted) => counted,
         Gate::Closed(limit) => {
             audit(app, req, limit.event(), &key);
             return Ok(Attempt::Refused(Refusal::TooMany));
         }
     };
-    let user = app.store.get_user(&key).await?;
+    let user = match early {
+        Some(user) => user,
+        None => app.store.get_user(&key).await?,
+    };
     // An unknown user is verified against a dummy hash: same work, same time.
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     match user {
@@ -184,15 +213,17 @@ async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
     }
 }
 
-/// Re-hashes a password stored with weaker Argon2 settings than today's.
-/// Best effort: the login succeeds even if the upgrade does not.
+/// Re-hashes a password stored with weaker Argon2 settings than today's,
+/// only while the stored hash is still the one just verified (a reset
+/// racing this login wins). Best effort: the login succeeds even if the
+/// upgrade does not.
 async fn upgrade_hash(app: &App, user: &User, password: &str) {
     if !app.hasher.needs_rehash(&user.password_hash) {
         return;
     }
     match app.hasher.hash(password).await {
         Ok(h) => {
-            if let Err(e) = app.store.update_password_hash(&user.key, &h).await {
+            if let Err(e) = app.store.rehash_password(user, &h).await {
                 tracing::warn!(error = %e, "password rehash not stored");
             }
         }

@@ -27,9 +27,9 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         Posted::Member(checked) => checked.0,
         Posted::Anonymous => return Ok(no_session(app, req)),
     };
-    let s = &visit.who;
-    app.store.delete_session(&s.user_key, &s.token_hash).await?;
-    audit(app, req, "logout", &s.user_key);
+    let m = &visit.who;
+    app.store.delete_session(&m.session).await?;
+    audit(app, req, "logout", m.user_key());
     Ok(logged_out(app, req))
 }
 

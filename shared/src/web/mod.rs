@@ -8,23 +8,20 @@ pub(crate) mod email;
 pub(crate) mod gate;
 pub(crate) mod home;
 mod links;
+#[cfg(feature = "test-util")]
+pub(crate) use links::notice;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod password;
 mod reauth;
 pub(crate) mod register;
 pub(crate) mod reset;
+mod signin;
 pub(crate) mod throttle;
 
-use cookie::Cookie;
-
 use crate::app::App;
-use crate::cookies;
-use crate::crypto::token_hash;
 use crate::error::AppError;
 use crate::gateway::request::Req;
-use crate::session;
-use crate::store::{Session, User};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -39,32 +36,4 @@ fn audit(app: &App, req: &Req, event: &str, user_key: &str) {
         user = %app.keys.pseudonym(user_key),
         "audit"
     );
-}
-
-/// A new session for `user` (a new token at every login: no fixation) and
-/// the signed cookie that carries it.
-fn new_session(app: &App, req: &Req, user: &User, remember: bool) -> (Session, Cookie<'static>) {
-    let now = app.now();
-    let token = session::new_token();
-    let s = Session {
-        user_key: user.key.clone(),
-        token_hash: token_hash(&token),
-        public_id: session::new_public_id(),
-        username: user.username.clone(),
-        email: user.email.clone(),
-        member_since: user.created_at,
-        created_at: now,
-        last_seen: now,
-        expires_at: session::expires_at(now, now, remember),
-        remember,
-        user_agent: req.user_agent.clone(),
-        source_ip: req.source_ip.clone(),
-    };
-    let value = session::cookie_value(&user.key, &token);
-    let max_age = remember.then_some(session::REMEMBER_SECS);
-    let cookie = cookies::sign(
-        &app.keys,
-        cookies::build(cookies::SESSION, value, req.secure, max_age),
-    );
-    (s, cookie)
 }

@@ -1,21 +1,26 @@
 //! GET/POST `/account/password`: change the password. The current one is
-//! asked again (throttled like a login, `reauth.rs`); then, in one
-//! transaction, the new hash (voiding any reset link), the notice email,
-//! a fresh session for this browser and the end of every other session.
+//! asked again (throttled like a login, `reauth.rs`), and an account may
+//! change it at most 3 times an hour (so an intruder who knows it cannot
+//! keep killing the owner's reset links, or flood the address with
+//! notices). Then, in one transaction, only while the stored password is
+//! still the one just confirmed: the new hash (voiding any reset link and
+//! every device cookie), the notice email, the end of every session, and
+//! a fresh session for this browser, only if its session still stood.
 
 use http::StatusCode;
 use tera::Context;
 
-use super::gate::{self, Admission, Visit};
+use super::gate::{self, Admission, Member, Visit};
 use super::reauth::{self, Reauth};
-use super::{audit, links, new_session, Result};
+use super::signin;
+use super::{audit, links, Result};
 use crate::app::App;
 use crate::crypto::password;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::messages::{self, Notice};
-use crate::store::{reset_pk, Session, StoreError, User};
+use crate::store::{reset_pk, MailKind, StoreError, User};
 
 pub(crate) const PAGE: &str = "password.html";
 
@@ -24,7 +29,10 @@ const BACK: &str = "/account/password";
 /// A failed form: the message and the field it is about (if any).
 pub(super) type Failure<'a> = (StatusCode, &'a str, Option<&'static str>);
 
-fn render(app: &App, visit: Visit<'_, Session>, failed: Option<Failure<'_>>) -> Result<Reply> {
+/// Successful changes allowed per account per hour.
+const CHANGES_PER_HOUR: u32 = 3;
+
+fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("error", &failed.map(|f| f.1));
     ctx.insert("error_field", &failed.and_then(|f| f.2));
@@ -63,7 +71,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         );
     }
     let min = app.config.password_min_length;
-    if let Some(why) = password::policy_error(new, &visit.who.username, min) {
+    if let Some(why) = password::policy_error(new, &visit.who.account.username, min) {
         let failed = (
             StatusCode::UNPROCESSABLE_ENTITY,
             why.as_str(),
@@ -72,7 +80,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         return render(app, visit, Some(failed));
     }
     let user = match reauth::check(app, req, &visit.who, current, "password_change").await? {
-        Reauth::Confirmed(user) => user,
+        Reauth::Confirmed(user) => *user,
         Reauth::Wrong => {
             let wrong = (StatusCode::UNAUTHORIZED, messages::INCORRECT_PASSWORD);
             return render(
@@ -90,6 +98,15 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         }
         Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
     };
+    if !change_allowed(app, &user).await? {
+        audit(app, req, "password_change_limited", &user.key);
+        let failed = (
+            StatusCode::TOO_MANY_REQUESTS,
+            messages::TOO_MANY_CHANGES,
+            None,
+        );
+        return render(app, visit, Some(failed));
+    }
     let hash = app.hasher.hash(new).await?;
     let cookie = change(app, req, &visit.who, &user, &hash).await?;
     audit(app, req, "password_change", &user.key);
@@ -98,30 +115,44 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         .cookie(visit.flash(app, Notice::PasswordChanged)))
 }
 
-/// The change itself: one transaction (more only past ~95 sessions).
+/// Counts a change about to be made (its password confirmed) against the
+/// account's hourly allowance; `false` past `CHANGES_PER_HOUR`.
+async fn change_allowed(app: &App, user: &User) -> Result<bool> {
+    let counter = format!("pwchange#{}", user.account_id);
+    let count = app.store.add_failure(&counter, app.now(), 60 * 60).await?;
+    Ok(count <= CHANGES_PER_HOUR)
+}
+
+/// The change itself: one transaction, whatever the number of sessions.
 /// Returns the cookie of this browser's new session.
 async fn change(
     app: &App,
     req: &Req,
-    who: &Session,
+    who: &Member,
     user: &User,
     hash: &str,
 ) -> Result<cookie::Cookie<'static>> {
-    let now = app.now();
-    let (session, cookie) = new_session(app, req, user, who.remember);
-    let sessions = app.store.list_sessions(&user.key).await?;
+    let epoch = who.session.epoch;
+    let (session, cookie) =
+        signin::fresh(app, req, &user.account_id, epoch + 1, who.session.remember);
     let mut tx = app
         .store
         .tx()
-        .set_password(&user.key, hash, now)?
-        .put_mail(&links::password_changed(app, &user.key, &user.email))?
-        .delete_counter(&reauth::counter(app, who))?
-        .put_session(&session)?;
+        .set_password(user, hash)?
+        .advance_epoch(&user.account_id, epoch)?
+        .end_acting_session(&who.session)?
+        .put_session(&session)?
+        .put_mail(&links::notice(app, MailKind::PasswordChanged, user))?
+        .delete_counter(&reauth::counter(app, who))?;
     if let Some(old) = &user.reset_hash {
         tx = tx.delete_token(&reset_pk(old))?;
     }
-    match app.store.commit_ending(tx, &sessions).await {
-        Ok(()) => Ok(cookie),
+    match tx.commit().await {
+        Ok(()) => {
+            signin::clean_up(app, &user.account_id).await;
+            Ok(cookie)
+        }
+        // A reset, another change or a sign-out everywhere got there first.
         Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into())),
         Err(e) => Err(e.into()),
     }

@@ -4,21 +4,23 @@
 //! one `/login` uses, so guesses here and there share the limit of 5 per
 //! 15 minutes), and a wrong password also counts against the source IP.
 
+use super::gate::Member;
 use super::throttle::{self, user_counter};
 use super::{audit, Result};
 use crate::app::App;
 use crate::gateway::request::Req;
-use crate::store::{Session, User};
+use crate::store::User;
 
 /// What checking the current password came to.
 pub(crate) enum Reauth {
     /// Right: the account as stored.
-    Confirmed(User),
+    Confirmed(Box<User>),
     /// Wrong (counted).
     Wrong,
     /// The username's limit is reached: not checked at all (no Argon2).
     TooMany,
-    /// The account is gone (deleted meanwhile).
+    /// The account is gone (deleted meanwhile, its name perhaps taken by
+    /// another).
     Gone,
 }
 
@@ -27,34 +29,35 @@ pub(crate) enum Reauth {
 pub(crate) async fn check(
     app: &App,
     req: &Req,
-    who: &Session,
+    who: &Member,
     password: &str,
     action: &str,
 ) -> Result<Reauth> {
     let now = app.now();
     let limits = app.config.login;
-    let counter = user_counter(app, &who.user_key);
+    let counter = user_counter(app, who.user_key());
     let attempts = app
         .store
         .add_failure(&counter, now, limits.window_secs)
         .await?;
     if attempts > limits.per_user {
-        audit(app, req, &format!("{action}_locked"), &who.user_key);
+        audit(app, req, &format!("{action}_locked"), who.user_key());
         return Ok(Reauth::TooMany);
     }
-    let Some(user) = app.store.get_user(&who.user_key).await? else {
+    let found = app.store.get_user(who.user_key()).await?;
+    let Some(user) = found.filter(|u| u.account_id == who.account.account_id) else {
         return Ok(Reauth::Gone);
     };
     if app.hasher.verify(Some(&user.password_hash), password).await {
-        return Ok(Reauth::Confirmed(user));
+        return Ok(Reauth::Confirmed(Box::new(user)));
     }
     throttle::failed(app, req).await?;
-    audit(app, req, &format!("{action}_failure"), &who.user_key);
+    audit(app, req, &format!("{action}_failure"), who.user_key());
     Ok(Reauth::Wrong)
 }
 
 /// The counter a confirmed password resets, in the transaction that acts
 /// on it (as a successful login resets it).
-pub(crate) fn counter(app: &App, who: &Session) -> String {
-    user_counter(app, &who.user_key)
+pub(crate) fn counter(app: &App, who: &Member) -> String {
+    user_counter(app, who.user_key())
 }

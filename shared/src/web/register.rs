@@ -6,15 +6,17 @@ use http::StatusCode;
 use tera::Context;
 
 use super::gate::{self, Admission, Visit};
+use super::signin::{self, SignIn};
 use super::throttle::{self, Gate};
-use super::{audit, links, new_session, Result};
+use super::{audit, links, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
+use crate::error::AppError;
 use crate::forms::Form;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::messages::{self, Notice};
-use crate::store::{MailKind, StoreError, User};
+use crate::store::{AccountRow, MailKind, StoreError, User};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "register.html";
@@ -150,7 +152,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     Ok(Reply::redirect("/")
         .cookie(cookie)
-        .cookie(throttle::device_cookie(app, req, &user.key))
+        .cookie(throttle::device_cookie(app, req, &user))
         .cookie(visit.flash(app, welcome)))
 }
 
@@ -176,8 +178,13 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
     if found.email_taken {
         return Ok(Created::Taken(messages::EMAIL_TAKEN));
     }
+    // Over its address's hourly cap, the account gets no welcome email (its
+    // confirmation can be resent from /account later).
+    let welcome = links::address_allows(app, &email_key).await?;
     let mut user = User {
         key: key.clone(),
+        account_id: crypto::random_b64(16),
+        generation: 1,
         username: f.username.to_string(),
         email: f.email.to_string(),
         password_hash: app.hasher.hash(f.password).await?,
@@ -186,20 +193,30 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
         email_confirmed: false,
         reset_hash: None,
         confirm_hash: None,
-        deleting: None,
     };
-    // The account, its address, its first session, and the welcome email
-    // with its confirmation link: one transaction, so a fault leaves all of
-    // it or none, and no account exists without its link.
-    let (link, welcome) = links::new_link(app, MailKind::Welcome, Some(&user));
-    user.confirm_hash = Some(link.hash);
-    let (session, cookie) = new_session(app, req, &user, false);
-    let extra = app.store.tx().put_session(&session)?.put_mail(&welcome)?;
+    // The account, its address, its sessions' row, its first session, and
+    // the welcome email with its confirmation link: one transaction, so a
+    // fault leaves all of it or none, and no account exists without its
+    // link (when it gets one).
+    let row = AccountRow {
+        account_id: user.account_id.clone(),
+        user_key: user.key.clone(),
+        username: user.username.clone(),
+        email: user.email.clone(),
+        member_since: user.created_at,
+        email_confirmed: false,
+        epoch: 1,
+    };
+    let mut extra = app.store.tx().put_account_row(&row)?;
+    if welcome {
+        let (link, mail) = links::new_link(app, MailKind::Welcome, Some(&user));
+        user.confirm_hash = Some(link.hash);
+        extra = extra.put_mail(&mail)?;
+    }
+    let (session, cookie) = signin::fresh(app, req, &user.account_id, row.epoch, false);
+    let extra = extra.put_session(&session)?;
     match app.store.create_user(&user, &email_key, extra).await {
-        Ok(()) => {
-            links::count_sent(app, &email_key).await;
-            Ok(Created::Ok(Box::new((user, cookie))))
-        }
+        Ok(()) => Ok(Created::Ok(Box::new((user, cookie)))),
         // Taken since the read: a racing registration, perhaps this same
         // form submitted twice.
         Err(StoreError::UsernameTaken) => match app.store.get_user(&key).await? {
@@ -222,9 +239,19 @@ async fn again(
     let Some(user) = retried(app, req, existing, email_key, f).await? else {
         return Ok(Created::Taken(messages::USERNAME_TAKEN));
     };
-    let (session, cookie) = new_session(app, req, &user, false);
-    app.store.put_session(&session).await?;
-    Ok(Created::Ok(Box::new((user, cookie))))
+    // Signed in like a login, and only while the account still holds this
+    // form's id: a deletion (or a first sign-in) in between refuses it.
+    let partition = app.store.partition(&user.account_id).await?;
+    let sign_in = SignIn::new(app, req, &user, &partition, false)?;
+    let id = f.request_id.unwrap_or_default();
+    let tx = sign_in
+        .writes(app.store.tx())?
+        .check_registration(&user, id)?;
+    match tx.commit().await {
+        Ok(()) => Ok(Created::Ok(Box::new((user, sign_in.cookie)))),
+        Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// How long after the account was created its registration form may be
@@ -254,7 +281,8 @@ async fn retried(
     if !same_form {
         return Ok(None);
     }
-    if let Gate::Closed(limit) = throttle::check(app, req, &existing.key).await? {
+    let device = throttle::device_for(app, req, Some(&existing));
+    if let Gate::Closed(limit) = throttle::check(app, req, &existing.key, device).await? {
         audit(app, req, limit.event(), &existing.key);
         return Ok(None);
     }

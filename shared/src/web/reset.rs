@@ -11,7 +11,7 @@ use tera::Context;
 
 use super::gate::{self, Visit};
 use super::password::Failure;
-use super::{audit, links, Result};
+use super::{audit, links, signin, Result};
 use crate::app::App;
 use crate::cookies;
 use crate::crypto::{self, password, token_hash};
@@ -86,17 +86,21 @@ pub(crate) async fn forgot_submit(app: &App, req: &Req) -> Result<Reply> {
 /// Two reads and one transaction of three items either way. Returns whom
 /// the audit line names.
 async fn request_link(app: &App, email_key: &str) -> Result<String> {
-    let now = app.now();
     let user = match app.store.user_for_email(email_key).await? {
         Some(key) => app.store.get_user(&key).await?,
         None => app.store.get_user(NO_ACCOUNT).await?,
     };
-    let (link, item) = links::new_link(app, MailKind::Reset, user.as_ref());
+    let (link, mut item) = links::new_link(app, MailKind::Reset, user.as_ref());
+    if user.is_none() {
+        // Indexed like a known account's request (an id no account has),
+        // so that both cost the same units; the mailer drops it unread.
+        item.account_id = Some(crypto::random_b64(16));
+    }
     let tx = app.store.tx().put_mail(&item)?;
     let tx = match &user {
         Some(u) => {
             let old = u.reset_hash.as_deref().map(reset_pk);
-            tx.set_link(&u.key, LinkField::Reset, &link.hash, now)?
+            tx.set_link(u, LinkField::Reset, &link.hash)?
                 .delete_token(old.as_deref().unwrap_or(NO_LINK))?
         }
         None => tx.check_no_account(email_key)?.delete_token(NO_LINK)?,
@@ -114,18 +118,30 @@ async fn request_link(app: &App, email_key: &str) -> Result<String> {
 }
 
 /// The account whose live reset link has this token: the link's item is
-/// there and unexpired, and it is still the account's newest link.
+/// there and unexpired, it was issued to this account (not an earlier one
+/// of the same name), and it is still the account's newest link.
 async fn valid_link(app: &App, token: &str) -> Result<Option<User>> {
     let hash = token_hash(token);
     let Some(item) = app.store.get_token(&reset_pk(&hash)).await? else {
         return Ok(None);
     };
     let live = item.kind == MailKind::Reset && item.expires_at > app.now();
-    let Some(key) = item.user_key.filter(|_| live) else {
+    let Some(key) = item.user_key.as_ref().filter(|_| live) else {
         return Ok(None);
     };
-    let user = app.store.get_user(&key).await?;
-    Ok(user.filter(|u| u.reset_hash.as_deref() == Some(hash.as_str())))
+    let user = app.store.get_user(key).await?;
+    Ok(user.filter(|u| {
+        item.account_id.as_deref() == Some(u.account_id.as_str())
+            && u.reset_hash.as_deref() == Some(hash.as_str())
+    }))
+}
+
+/// The token a reset cookie holds while its 15 minutes last (checked
+/// here, from the issue time it carries, not by the browser).
+fn cookie_token<'r>(app: &App, req: &'r Req) -> Option<&'r str> {
+    let (token, issued) = req.reset.as_ref()?;
+    let age = app.now() - issued;
+    ((0..COOKIE_SECS).contains(&age)).then_some(token.as_str())
 }
 
 fn bad_link(malformed: bool) -> AppError {
@@ -145,14 +161,15 @@ pub(crate) async fn open(app: &App, req: &Req) -> Result<Reply> {
         if valid_link(app, token).await?.is_none() {
             return Err(bad_link(false));
         }
+        let value = format!("{token}:{}", app.now());
         let cookie = cookies::sign(
             &app.keys,
-            cookies::build(cookies::RESET, token.clone(), req.secure, Some(COOKIE_SECS)),
+            cookies::build(cookies::RESET, value, req.secure, Some(COOKIE_SECS)),
         );
         return Ok(Reply::redirect("/password/reset").cookie(cookie));
     }
-    let Some(token) = &req.reset else {
-        return Err(bad_link(true));
+    let Some(token) = cookie_token(app, req) else {
+        return Err(bad_link(req.reset.is_none()));
     };
     let Some(user) = valid_link(app, token).await? else {
         return Err(bad_link(false));
@@ -181,8 +198,8 @@ fn render_reset(
 /// submitting one link, exactly one gets here.
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     let (visit, form) = gate::form_post(app, req).await?;
-    let Some(token) = &req.reset else {
-        return Err(bad_link(true));
+    let Some(token) = cookie_token(app, req) else {
+        return Err(bad_link(req.reset.is_none()));
     };
     let Some(user) = valid_link(app, token).await? else {
         return Err(bad_link(false));
@@ -207,20 +224,28 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         .cookie(visit.flash(app, Notice::PasswordReset)))
 }
 
+/// The reset: one transaction, whatever the number of sessions. The new
+/// password (only while this link is still the account's: any other
+/// password write removes it), the generation advanced (device cookies and
+/// trusted browsers issued before stop fitting), every session ended (the
+/// epoch moves on), the link used up, the notice asked for.
 async fn reset(app: &App, user: &User, link_hash: &str, password_hash: &str) -> Result<()> {
     let now = app.now();
-    let sessions = app.store.list_sessions(&user.key).await?;
     let mut tx = app
         .store
         .tx()
-        .use_reset(&user.key, link_hash, password_hash)?
+        .use_reset(user, link_hash, password_hash)?
         .use_token(&reset_pk(link_hash), now)?
-        .put_mail(&links::password_changed(app, &user.key, &user.email))?;
+        .end_all_confirmed(&user.account_id)?
+        .put_mail(&links::notice(app, MailKind::PasswordChanged, user))?;
     if let Some(c) = &user.confirm_hash {
         tx = tx.delete_token(&confirm_pk(c))?;
     }
-    match app.store.commit_ending(tx, &sessions).await {
-        Ok(()) => Ok(()),
+    match tx.commit().await {
+        Ok(()) => {
+            signin::clean_up(app, &user.account_id).await;
+            Ok(())
+        }
         Err(StoreError::Refused(_)) => Err(bad_link(false)),
         Err(e) => Err(e.into()),
     }

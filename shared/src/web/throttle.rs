@@ -2,10 +2,15 @@
 //! form that asks for the current password calls `check` and `failed` the
 //! same way). The counters are `store/throttle.rs`.
 //!
-//! 1. A browser with a valid device cookie for the account it names is
-//!    counted on that device's own counter (OWASP's device cookie), not on
-//!    the username's, and is not held by the source's limit: others'
-//!    guesses never lock it out, and its own are limited all the same.
+//! 1. A browser with a device cookie that fits the account it tries (issued
+//!    to it, under its current generation, within the year) is counted on
+//!    that device's own counter (OWASP's device cookie), not on the
+//!    username's, and is not held by the source's limit: others' guesses
+//!    never lock it out, and its own are limited all the same. Device
+//!    cookies come only from successful sign-ins, and a password change,
+//!    reset or two-factor turn-off makes every one issued before it stop
+//!    fitting, so cookies stockpiled while the password was known buy no
+//!    guesses once it is changed.
 //! 2. Anyone else: the source's failed-login counter is read first. Over
 //!    `LOGIN_IP_LIMIT` the attempt is refused and counted against the
 //!    source, and nothing touches the username's counter, so a client over
@@ -29,6 +34,7 @@ use crate::app::App;
 use crate::cookies;
 use crate::device::{self, Device};
 use crate::gateway::request::Req;
+use crate::store::User;
 
 use super::Result;
 
@@ -75,16 +81,22 @@ fn source_counter(req: &Req) -> String {
     format!("ip#{}", source_key(&req.source_ip))
 }
 
-/// The device cookie the request carries for `user_key`, if any.
-fn device_for<'r>(req: &'r Req, user_key: &str) -> Option<&'r Device> {
-    req.device.as_ref().filter(|d| d.user_key == user_key)
+/// The device cookie the request carries, if it fits `user` now.
+pub(crate) fn device_for<'r>(app: &App, req: &'r Req, user: Option<&User>) -> Option<&'r Device> {
+    let user = user?;
+    req.device.as_ref().filter(|d| d.fits(user, app.now()))
 }
 
-/// Counts an attempt on the account `user_key`, or refuses it (rules 1-3).
-pub(crate) async fn check(app: &App, req: &Req, user_key: &str) -> Result<Gate> {
+/// Counts an attempt on the account `user_key`, or refuses it (rules 1-3);
+/// `device`: the request's device cookie, if it fits that account.
+pub(crate) async fn check(
+    app: &App,
+    req: &Req,
+    user_key: &str,
+    device: Option<&Device>,
+) -> Result<Gate> {
     let limits = app.config.login;
     let now = app.now();
-    let device = device_for(req, user_key);
     if device.is_none() {
         let source = source_counter(req);
         if app.store.get_counter(&source).await?.live(now) >= limits.per_ip {
@@ -133,12 +145,14 @@ pub(crate) async fn registration_allowed(app: &App, req: &Req) -> Result<bool> {
 /// The registration limit's window.
 const REGISTER_WINDOW_SECS: i64 = 60 * 60;
 
-/// The device cookie for a browser that just signed in to `user_key`: the
-/// one it has, refreshed, or a new one.
-pub(crate) fn device_cookie(app: &App, req: &Req, user_key: &str) -> Cookie<'static> {
-    let device = device_for(req, user_key)
-        .cloned()
-        .unwrap_or_else(|| Device::new(user_key));
+/// The device cookie for a browser that just signed in to `user`: the one
+/// it has, issued again now, or a new one.
+pub(crate) fn device_cookie(app: &App, req: &Req, user: &User) -> Cookie<'static> {
+    let now = app.now();
+    let device = match device_for(app, req, Some(user)) {
+        Some(d) => d.renewed(now),
+        None => Device::new(user, now),
+    };
     cookies::sign(
         &app.keys,
         cookies::build(

@@ -1,6 +1,7 @@
 //! All or nothing where the page says so: registration's account, address
-//! and session; "sign out everywhere else" in transactional chunks, honest
-//! when it stops part-way; a transaction conflict tried once more.
+//! and session; "sign out everywhere else", a password change and a
+//! deletion, each one write whatever the number of sessions; a
+//! transaction conflict tried once more.
 
 use shared::testing::*;
 
@@ -102,16 +103,17 @@ async fn alice_with_sessions(env: &Env, others: usize) -> Browser {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_out_everywhere_else_ends_sessions_in_chunks_of_100() {
+async fn sign_out_everywhere_else_ends_any_number_in_one_write() {
     let faults = Faults::new();
     let env = Env::start_faulty(&[], &faults).await;
     let mut a = alice_with_sessions(&env, 150).await;
     let token = a.get("/account").await.csrf();
-    env.app.usage();
-    let calls = signs_out_everywhere_else(&env, &mut a, &token).await;
+    let before = faults.count("TransactWriteItems");
+    signs_out_everywhere_else(&env, &mut a, &token).await;
     assert_eq!(
-        calls, 4,
-        "the session, the list, two transactions (100 + 50)"
+        faults.count("TransactWriteItems") - before,
+        1,
+        "one transaction, whatever the number"
     );
 }
 
@@ -131,49 +133,41 @@ async fn signs_out_everywhere_else(env: &Env, a: &mut Browser, token: &str) -> u
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_out_everywhere_else_says_how_far_it_got() {
+async fn sign_out_everywhere_else_is_all_or_nothing_and_its_clean_up_only_housekeeping() {
     let faults = Faults::new();
     let env = Env::start_faulty(&[], &faults).await;
-    let mut a = alice_with_sessions(&env, 150).await;
+    let mut a = alice_with_sessions(&env, 98).await;
+    let mut other = env.browser();
+    other.login("alice", PASSWORD, false).await;
+    assert!(other.get("/").await.body.contains("Hello, Alice"));
+    // The one write fails, every SDK attempt: nothing was ended, a 503.
     let token = a.get("/account").await.csrf();
-    // The second chunk fails, every SDK attempt of it.
-    faults.inject("TransactWriteItems", 2..=4, Fault::ServerError);
+    faults.inject("TransactWriteItems", 1..=3, Fault::ServerError);
     let p = a
         .post("/account/sessions/revoke-others", &[("csrf_token", &token)])
         .await;
-    assert_eq!((p.status, p.location()), (303, Some("/account")));
-    let acct = a.get("/account").await;
-    assert!(
-        acct.body.contains(
-            "Signed out of 100 other sessions, but 50 could not be ended just now. Please try again."
-        ),
-        "{}",
-        acct.body
-    );
-    assert_eq!(acct.body.matches("name=\"session\"").count(), 51);
-    // The first chunk failing: nothing was ended, a 503 that says so.
-    faults.inject("TransactWriteItems", 1..=3, Fault::ServerError);
-    let p = a
-        .post(
-            "/account/sessions/revoke-others",
-            &[("csrf_token", &acct.csrf())],
-        )
-        .await;
-    assert_eq!(p.status, 503);
+    assert_eq!(p.status, 503, "{}", p.body);
+    assert!(other.get("/").await.body.contains("Hello, Alice"));
     assert_eq!(
         a.get("/account")
             .await
             .body
             .matches("name=\"session\"")
             .count(),
-        51
+        100
     );
+    // It succeeds, but removing the ended items fails: they are ended all
+    // the same (the clean-up only keeps the partition small).
+    let token = a.get("/account").await.csrf();
+    faults.inject("BatchWriteItem", 1..=100, Fault::ServerError);
+    signs_out_everywhere_else(&env, &mut a, &token).await;
+    assert!(!other.get("/").await.body.contains("Hello, Alice"));
+    assert!(a.get("/").await.body.contains("Hello, Alice"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_ends_150_other_sessions_and_keeps_this_one() {
-    // The change's own writes and the first sessions share one transaction
-    // of at most 100 items; the rest follow in further ones.
+    // One transaction, whatever the number of sessions.
     let env = Env::start().await;
     let mut a = alice_with_sessions(&env, 150).await;
     let form = a.get("/account/password").await;
@@ -251,32 +245,27 @@ async fn the_transaction_tells_a_taken_address_from_a_taken_name() {
     assert_eq!(p.status, 303, "{}", p.body);
 }
 
-/// Alice, signed in, confirms her account's deletion while the account's
-/// `UpdateItem` calls numbered `calls` get `fault` (call 1 is the password
-/// check's counter, so the "being deleted" mark's attempts start at 2).
-/// Her browser, the answer and the app.
-async fn delete_alice_with(
-    calls: std::ops::RangeInclusive<usize>,
-    fault: Fault,
-) -> (Browser, Page, Env) {
+/// Alice, signed in, confirms her account's deletion while its one
+/// transaction gets `fault` (every SDK attempt of it). Her browser, the
+/// answer and the app.
+async fn delete_alice_with(fault: Fault) -> (Browser, Page, Env) {
     let faults = Faults::new();
     let env = Env::start_faulty(&[], &faults).await;
     let mut a = env.browser();
     a.register("Alice", "alice@example.com", PASSWORD).await;
     let token = a.get("/account/delete").await.csrf();
-    faults.inject("UpdateItem", calls, fault);
+    faults.inject("TransactWriteItems", 1..=3, fault);
     let fields = [("password", PASSWORD), ("csrf_token", token.as_str())];
     let p = a.post("/account/delete", &fields).await;
     (a, p, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deletion_that_cannot_mark_the_account_is_a_503_and_changes_nothing() {
-    // Every SDK attempt of the mark fails: that is not a vanished account.
-    let (mut a, p, env) = delete_alice_with(2..=4, Fault::ServerError).await;
+async fn a_deletion_that_cannot_write_is_a_503_and_changes_nothing() {
+    let (mut a, p, env) = delete_alice_with(Fault::ServerError).await;
     assert_eq!(p.status, 503, "{}", p.body);
     assert!(p.body.contains("We could not reach our database"));
-    assert_eq!(env.app.account_flags("alice").await, Some((false, false)));
+    assert_eq!(env.app.account_flags("alice").await, Some((false, 1)));
     assert!(
         a.get("/").await.body.contains("Hello, Alice"),
         "still signed in"
@@ -284,14 +273,16 @@ async fn a_deletion_that_cannot_mark_the_account_is_a_503_and_changes_nothing() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deletion_that_finds_the_account_gone_says_so() {
-    // Between the password check and the mark, the account went (another
-    // tab's deletion): the mark's condition fails.
-    let (_, p, _) = delete_alice_with(2..=2, Fault::ConditionFailed).await;
+async fn a_deletion_that_finds_the_password_changed_says_so() {
+    // Between the password check and the transaction, the password
+    // changed (a reset in another tab): its condition fails.
+    let (mut a, p, env) = delete_alice_with(Fault::Cancelled(&["ConditionalCheckFailed"])).await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p
         .body
         .contains("Your account changed while this request was on its way"));
+    assert!(env.app.account_flags("alice").await.is_some());
+    assert!(a.get("/").await.body.contains("Hello, Alice"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

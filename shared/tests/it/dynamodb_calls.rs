@@ -24,15 +24,19 @@ async fn each_route_makes_the_fewest_dynamodb_calls() {
     assert_eq!(
         usage().calls,
         4,
-        "registration: source counter, availability, one transaction (account, address, session, welcome link), the welcome's count"
+        "registration: source counter, availability, the welcome's count against the address, one transaction (account, address, the account's row, session, welcome link)"
     );
     b.get("/").await;
-    assert_eq!(usage().calls, 1, "a signed-in page: one read");
+    assert_eq!(
+        usage().calls,
+        1,
+        "a signed-in page: one read (the session and its account's row)"
+    );
     b.get("/account").await;
     assert_eq!(
         usage().calls,
-        2,
-        "the account page: the sessions' query and the confirmed flag, in parallel"
+        1,
+        "the account page: one query of the account's partition"
     );
     env.clock.advance(5 * 60);
     b.get("/").await;
@@ -85,15 +89,16 @@ async fn each_login_path_makes_the_fewest_dynamodb_calls() {
     .await;
     let login = usage();
     assert_eq!(
-        login.calls, 4,
-        "login: source counter, username counter, account, session + reset"
+        login.calls, 5,
+        "login: source counter, username counter, account, its sessions, session + reset"
     );
     assert!(
         login.read_units > 0.0 && login.write_units > 0.0,
         "{login:?}"
     );
     // A browser with a device cookie for the account skips the source's
-    // counter: its own counter, the account, the transaction.
+    // counter: the account (to check the cookie), its own counter, the
+    // account's sessions, the transaction.
     let name = b.session_name();
     b.cookies.retain(|(n, _)| n != name);
     let token = b.get("/login").await.csrf();
@@ -109,8 +114,8 @@ async fn each_login_path_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        3,
-        "device login: device counter, account, session + reset"
+        4,
+        "device login: account, device counter, its sessions, session + reset"
     );
     // A locked name: refused before the account is read.
     let mut other = env.browser();
@@ -159,8 +164,8 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
     b.get("/account").await;
     assert_eq!(
         usage().calls,
-        2,
-        "the account page: the sessions and the confirmed flag, in parallel"
+        1,
+        "the account page: its partition (sessions, flag)"
     );
     let token = b.get("/account/password").await.csrf();
     usage();
@@ -175,8 +180,8 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        5,
-        "change: session, login counter, account, sessions, one transaction"
+        6,
+        "change: session, login counter, account, change counter, one transaction, the clean-up's look"
     );
 }
 
@@ -197,7 +202,6 @@ async fn following_the_links_makes_few_dynamodb_calls() {
     assert_eq!(p.status, 303);
     let u = usage();
     assert_eq!(u.calls, 2, "verify: the link, one transaction");
-    eprintln!("GET /email/verify: {u:?}");
     let form = anon.get("/password/forgot").await;
     anon.post(
         "/password/forgot",
@@ -214,7 +218,6 @@ async fn following_the_links_makes_few_dynamodb_calls() {
     assert_eq!(anon.get(&reset).await.status, 303);
     let u = usage();
     assert_eq!(u.calls, 2, "the link: its item, the account");
-    eprintln!("GET /password/reset?token=: {u:?}");
     let form = anon.get("/password/reset").await;
     usage();
     let p = anon
@@ -229,8 +232,7 @@ async fn following_the_links_makes_few_dynamodb_calls() {
     assert_eq!(p.status, 303);
     let u = usage();
     assert_eq!(
-        u.calls, 4,
-        "reset: the link, the account, the sessions, one transaction"
+        u.calls, 5,
+        "reset: the link, the account, one transaction, the clean-up (its look, one batch)"
     );
-    eprintln!("POST /password/reset: {u:?}");
 }

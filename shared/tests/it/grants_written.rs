@@ -53,35 +53,41 @@ fn users_update(t: &Yaml<'_>, function: &str) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn functions_that_update_an_account_may_touch_only_their_own_attributes() {
-    // `deleting` is listed where a write is conditioned on it, in case IAM
-    // counts names that a condition only tests. No function but register
-    // and delete can change a name or an address; only login, password
-    // and a used reset link write a password hash.
+    // IAM counts the names a condition only tests (SECURITY.md §3), so
+    // they are listed, and conditions test no more than they must (never
+    // `account_id`). No function but register and delete can change a
+    // name, an address or an account's id; only login, password and a
+    // used reset link write a password hash. Delete updates nothing.
     let t = template();
     for (function, attributes) in [
         (
             "LoginFunction",
-            &["pk", "password_hash", "registration_id", "deleting"][..],
+            &["pk", "password_hash", "registration_id", "generation"][..],
         ),
         (
             "PasswordFunction",
             &[
                 "pk",
                 "password_hash",
+                "generation",
                 "reset_hash",
                 "email_confirmed",
                 "confirm_hash",
-                "deleting",
             ],
         ),
-        (
-            "EmailFunction",
-            &["pk", "email_confirmed", "confirm_hash", "deleting"],
-        ),
+        ("EmailFunction", &["pk", "email_confirmed", "confirm_hash"]),
     ] {
         let (allowed, returns) = users_update(&t, function);
         assert_eq!(allowed, attributes, "{function}");
         assert_eq!(returns, ["NONE"], "{function}: nothing read back");
+    }
+    for (actions, table) in policy_statements(&t["Resources"]["DeleteFunction"]) {
+        if tagged(table) == Some(("GetAtt", "UsersTable.Arn")) {
+            assert!(
+                !actions.contains(&"dynamodb:UpdateItem"),
+                "delete updates no account"
+            );
+        }
     }
 }
 

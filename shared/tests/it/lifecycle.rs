@@ -191,7 +191,7 @@ async fn a_resent_confirmation_link_replaces_the_welcome_one() {
     let fresh = only(new_mail(&env, &mut seen).await, "Confirm").link("/email/verify");
     assert_eq!(env.browser().get(&welcome).await.status, 410);
     assert_eq!(a.get(&fresh).await.status, 303);
-    assert_eq!(env.app.account_flags("alice").await, Some((true, false)));
+    assert_eq!(env.app.account_flags("alice").await, Some((true, 1)));
     // Expired links too (7 days).
     let mut b = env.browser();
     b.register("Bob", "bob@example.com", PASSWORD).await;
@@ -257,26 +257,6 @@ async fn a_deleted_account_leaves_nothing_and_its_name_and_address_are_free() {
         .register("alice", "ALICE@example.com", NEW_PASSWORD)
         .await;
     assert_eq!(again.status, 303, "{}", again.body);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_session_can_start_while_a_deletion_is_under_way() {
-    let env = Env::start_mail(&[]).await;
-    env.browser()
-        .register("Alice", "alice@example.com", PASSWORD)
-        .await;
-    env.app.begin_deletion("alice").await;
-    let p = env.browser().login("alice", PASSWORD, false).await;
-    assert_eq!(p.status, 409, "{}", p.body);
-    // An abandoned deletion holds the account for 10 minutes, no longer.
-    env.clock.advance(10 * 60);
-    let p = env.browser().login("alice", PASSWORD, false).await;
-    assert_eq!(p.status, 409, "still held at 10 minutes");
-    env.clock.advance(1);
-    assert_eq!(
-        env.browser().login("alice", PASSWORD, false).await.status,
-        303
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -59,7 +59,7 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link_once() {
     assert_eq!(again.status, 410);
     assert!(again.body.contains(BAD_RESET) && again.body.contains("href=\"/password/forgot\""));
     // The link reached the address: it is confirmed; the notice went too.
-    assert_eq!(env.app.account_flags("alice").await, Some((true, false)));
+    assert_eq!(env.app.account_flags("alice").await, Some((true, 2)));
     only(new_mail(&env, &mut seen).await, "password was changed");
 }
 

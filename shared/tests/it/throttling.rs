@@ -248,11 +248,20 @@ async fn a_device_cookie_lets_its_owner_in_while_the_name_is_locked() {
     // Without her device cookie, even Alice is locked out...
     let mut fresh = env.browser();
     assert_eq!(fresh.login("alice", PASSWORD, false).await.status, 429);
-    // ...with it, she signs in, and it is refreshed, same device.
-    let before = alice.cookie("__Host-device").unwrap().to_string();
+    // ...with it, she signs in, and it is issued again: same device, new
+    // issue time.
+    let device = |b: &Browser| {
+        let v = b.cookie("__Host-device").unwrap().to_string();
+        let parts: Vec<String> = v.split(':').map(str::to_string).collect();
+        (parts[..3].join(":"), parts[3].clone())
+    };
+    let before = device(&alice);
+    env.clock.advance(60);
     let p = alice.login("alice", PASSWORD, false).await;
     assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
-    assert_eq!(alice.cookie("__Host-device"), Some(before.as_str()));
+    let after = device(&alice);
+    assert_eq!(after.0, before.0, "the same device");
+    assert_ne!(after.1, before.1, "issued anew");
     // Bob's device cookie does nothing for Alice's name.
     let mut bob = env.browser();
     bob.register("Bob", "bob@example.com", PASSWORD).await;

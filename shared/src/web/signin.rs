@@ -1,0 +1,124 @@
+//! Starting and ending sessions, the same way for every flow.
+//!
+//! A new session is written in one transaction with two checks: the
+//! account's sessions are still in the epoch the session is issued under
+//! (nothing ended them all meanwhile; a deleted account has no row), and
+//! the account is the one whose password was verified, with no password
+//! change, reset or two-factor turn-off since. An account keeps at most
+//! `session::MAX_LIVE` live sessions: a sign-in beyond that ends the
+//! oldest in the same transaction.
+//!
+//! Ending every session is one write that moves the epoch on (`Tx::
+//! advance_epoch`, `bump_epoch`); `clean_up` then removes the dead items,
+//! best effort.
+
+use cookie::Cookie;
+
+use super::Result;
+use crate::app::App;
+use crate::cookies;
+use crate::crypto::token_hash;
+use crate::error::AppError;
+use crate::gateway::request::Req;
+use crate::session;
+use crate::store::{Partition, Session, Tx, User};
+
+/// A new session (a new token at every sign-in: no fixation) in `epoch`,
+/// and the signed cookie that carries it.
+pub(super) fn fresh(
+    app: &App,
+    req: &Req,
+    account_id: &str,
+    epoch: i64,
+    remember: bool,
+) -> (Session, Cookie<'static>) {
+    let now = app.now();
+    let token = session::new_token();
+    let s = Session {
+        account_id: account_id.to_string(),
+        token_hash: token_hash(&token),
+        public_id: session::new_public_id(),
+        epoch,
+        created_at: now,
+        last_seen: now,
+        expires_at: session::expires_at(now, now, remember),
+        remember,
+        user_agent: req.user_agent.clone(),
+        source_ip: req.source_ip.clone(),
+    };
+    let value = session::cookie_value(account_id, &token);
+    let max_age = remember.then_some(session::REMEMBER_SECS);
+    let cookie = cookies::sign(
+        &app.keys,
+        cookies::build(cookies::SESSION, value, req.secure, max_age),
+    );
+    (s, cookie)
+}
+
+/// A sign-in to an existing account, ready to go into its transaction.
+pub(super) struct SignIn {
+    pub(super) session: Session,
+    pub(super) cookie: Cookie<'static>,
+    /// The oldest live sessions, ended to stay within the cap.
+    evicted: Vec<Session>,
+}
+
+impl SignIn {
+    /// A session for `user`, whose sessions' partition is `partition` (read
+    /// for its epoch and its live sessions). A missing row: the account
+    /// went meanwhile.
+    pub(super) fn new(
+        app: &App,
+        req: &Req,
+        user: &User,
+        partition: &Partition,
+        remember: bool,
+    ) -> Result<SignIn> {
+        let Some(row) = &partition.account else {
+            return Err(AppError::Conflict("no account row".into()));
+        };
+        let (session, cookie) = fresh(app, req, &user.account_id, row.epoch, remember);
+        let mut live = partition.live(app.now());
+        live.sort_by_key(|s| (s.created_at, s.last_seen));
+        let over = (live.len() + 1).saturating_sub(session::MAX_LIVE);
+        let evicted = live.into_iter().take(over).cloned().collect();
+        Ok(SignIn {
+            session,
+            cookie,
+            evicted,
+        })
+    }
+
+    /// The session's writes: the session, the epoch check, the evictions.
+    /// The caller adds the account's check (`check_unchanged`, or a write
+    /// with that condition).
+    pub(super) fn writes<'s>(&self, tx: Tx<'s>) -> Result<Tx<'s>> {
+        let s = &self.session;
+        let mut tx = tx.put_session(s)?.check_epoch(&s.account_id, s.epoch)?;
+        for old in &self.evicted {
+            tx = tx.delete_session(old)?;
+        }
+        Ok(tx)
+    }
+
+    /// How many older sessions this sign-in ends.
+    pub(super) fn evicted(&self) -> usize {
+        self.evicted.len()
+    }
+}
+
+/// After a write that ended sessions (the epoch moved on, or the account's
+/// row went): removes their items, best effort and bounded. They count for
+/// nothing already; this only keeps the partition small.
+pub(super) async fn clean_up(app: &App, account_id: &str) {
+    match app.store.partition(account_id).await {
+        Ok(p) => {
+            let dead = p.dead(app.now());
+            if !dead.is_empty() {
+                let removed = app.store.clean_up_sessions(&dead).await;
+                tracing::debug!(removed, of = dead.len(), "ended sessions cleaned up");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "ended sessions left for TTL"),
+    }
+}
