@@ -268,6 +268,31 @@ impl Store {
         self.batch_put(&self.sessions, items).await
     }
 
+    /// Removes `attribute` from every item of a partition (tests: partial
+    /// items).
+    #[cfg(feature = "test-util")]
+    pub(crate) async fn remove_attribute(&self, account_id: &str, attribute: &str) -> Result<()> {
+        let partition = self.partition(account_id).await?;
+        let mut keys = vec![key(account_id, ACCOUNT_SK)];
+        keys.extend(
+            partition
+                .sessions
+                .iter()
+                .map(|s| key(account_id, &session_sk(&s.token_hash))),
+        );
+        for k in keys {
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.sessions)
+                .set_key(Some(k))
+                .update_expression("REMOVE #a")
+                .expression_attribute_names("#a", attribute);
+            send!(self, Write, request).map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
     /// Ends one session (log out, sign out one browser).
     pub(crate) async fn delete_session(&self, s: &Session) -> Result<()> {
         let request = self

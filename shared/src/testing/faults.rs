@@ -15,6 +15,9 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
+pub use super::grants::Grant;
+pub use super::hold::Held;
+
 /// What a faulty call gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -50,104 +53,12 @@ struct Rule {
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Mutex<Vec<Rule>>,
+    /// Calls to hold until released: operation, call number, the hold.
+    holds: Mutex<Vec<(&'static str, usize, Arc<Held>)>>,
     /// Every call sent (each SDK attempt): its operation and when.
     sent: Mutex<Vec<(String, Instant)>>,
     /// What each call asked of which table, as IAM sees it.
     grants: Mutex<Vec<Grant>>,
-}
-
-/// One permission a call needs: the IAM action, the table, the operation
-/// it was part of (`TransactWriteItems` for a transaction's items), and the
-/// values IAM's fine-grained condition keys take for it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Grant {
-    pub action: String,
-    pub table: String,
-    /// The index a `Query` reads (its own resource ARN, `…/index/<name>`).
-    pub index: Option<String>,
-    /// `dynamodb:EnclosingOperation`.
-    pub enclosing: Option<String>,
-    /// `dynamodb:Attributes`: the top-level names the request reads,
-    /// writes or tests (its key, projection, update expression, item and
-    /// condition expression), aliases resolved. AWS counts a name that a
-    /// condition only tests: the attributes a policy lists "can be read,
-    /// written, or evaluated in a conditional write" (DynamoDB developer
-    /// guide, "Using IAM policy conditions for fine-grained access
-    /// control", SECURITY.md §3).
-    pub attributes: std::collections::BTreeSet<String>,
-    /// `dynamodb:Select`: `SPECIFIC_ATTRIBUTES` for a read with a
-    /// projection, `ALL_ATTRIBUTES` for one without; `None` for a write.
-    pub select: Option<String>,
-    /// `dynamodb:ReturnValues`, when the request sets it.
-    pub return_values: Option<String>,
-}
-
-impl Grant {
-    /// The permission `action` on `op`'s table, read from `op` (a request
-    /// body, or one item of a transaction).
-    fn of(action: &str, op: &serde_json::Value, enclosing: Option<&str>) -> Grant {
-        let names = &op["ExpressionAttributeNames"];
-        let mut attributes = std::collections::BTreeSet::new();
-        for part in ["Key", "Item"] {
-            let keys = op[part].as_object().into_iter().flat_map(|m| m.keys());
-            attributes.extend(keys.cloned());
-        }
-        for part in [
-            "ProjectionExpression",
-            "UpdateExpression",
-            "ConditionExpression",
-        ] {
-            let expr = op[part].as_str().unwrap_or_default();
-            attributes.extend(expression_names(expr, names));
-        }
-        let reads = matches!(action, "GetItem" | "Query" | "Scan" | "BatchGetItem");
-        let select = reads.then(|| match op.get("ProjectionExpression") {
-            Some(_) => "SPECIFIC_ATTRIBUTES".to_string(),
-            None => op["Select"]
-                .as_str()
-                .unwrap_or("ALL_ATTRIBUTES")
-                .to_string(),
-        });
-        Grant {
-            action: format!("dynamodb:{action}"),
-            table: op["TableName"].as_str().unwrap_or_default().to_string(),
-            index: op["IndexName"].as_str().map(str::to_string),
-            enclosing: enclosing.map(str::to_string),
-            attributes,
-            select,
-            return_values: op["ReturnValues"].as_str().map(str::to_string),
-        }
-    }
-}
-
-/// The top-level attribute names an expression names: every name that is
-/// not a value (`:v`), a keyword or a function, `#aliases` resolved, and
-/// paths cut at their first `.` or `[`.
-fn expression_names(expr: &str, aliases: &serde_json::Value) -> Vec<String> {
-    const WORDS: [&str; 9] = [
-        "SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN",
-    ];
-    let mut out = Vec::new();
-    let mut rest = expr;
-    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || "#_:".contains(c)) {
-        rest = &rest[start..];
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || "#_:.[]".contains(c)))
-            .unwrap_or(rest.len());
-        let (token, after) = rest.split_at(end);
-        rest = after;
-        let name = token.split(['.', '[']).next().unwrap_or_default();
-        let function = after.trim_start().starts_with('(');
-        if name.starts_with(':') || function || WORDS.contains(&name) || name.is_empty() {
-            continue;
-        }
-        let name = match name.strip_prefix('#') {
-            Some(_) => aliases[name].as_str().unwrap_or(name),
-            None => name,
-        };
-        out.push(name.to_string());
-    }
-    out
 }
 
 /// What `modify_before_transmit` decided, for `modify_before_deserialization`
@@ -180,6 +91,25 @@ impl Faults {
         self.rules.lock().expect("rules").push(rule);
     }
 
+    /// `operation`'s call numbered `call` (counted as `inject` counts) is
+    /// held before it is sent until the returned hold is released.
+    pub fn hold(&self, operation: &'static str, call: usize) -> Arc<Held> {
+        let held = Arc::new(Held::default());
+        let n = self.count(operation) + call;
+        let mut holds = self.holds.lock().expect("holds");
+        holds.push((operation, n, held.clone()));
+        held
+    }
+
+    /// The hold waiting for call `n` of `operation`, if any.
+    fn held(&self, operation: &str, n: usize) -> Option<Arc<Held>> {
+        let holds = self.holds.lock().expect("holds");
+        holds
+            .iter()
+            .find(|(op, call, _)| *op == operation && *call == n)
+            .map(|(_, _, h)| h.clone())
+    }
+
     /// How many `operation` calls have been sent so far.
     pub fn count(&self, operation: &str) -> usize {
         self.sent_at(operation).len()
@@ -199,53 +129,6 @@ impl Faults {
         std::mem::take(&mut *self.grants.lock().expect("grants"))
     }
 
-    fn note_grants(&self, operation: &str, body: &serde_json::Value) {
-        let mut found = Vec::new();
-        match operation {
-            "BatchGetItem" => {
-                let requests = body["RequestItems"].as_object().into_iter().flatten();
-                for (table, keys) in requests {
-                    let mut op = keys.clone();
-                    op["TableName"] = table.as_str().into();
-                    if let Some(first) = keys["Keys"].get(0) {
-                        op["Key"] = first.clone();
-                    }
-                    found.push(Grant::of(operation, &op, None));
-                }
-            }
-            "BatchWriteItem" => {
-                let requests = body["RequestItems"].as_object().into_iter().flatten();
-                for (table, writes) in requests {
-                    let first = &writes[0];
-                    let mut op = serde_json::json!({ "TableName": table });
-                    if let Some(d) = first.get("DeleteRequest") {
-                        op["Key"] = d["Key"].clone();
-                    }
-                    if let Some(p) = first.get("PutRequest") {
-                        op["Item"] = p["Item"].clone();
-                    }
-                    found.push(Grant::of(operation, &op, None));
-                }
-            }
-            "TransactWriteItems" => {
-                for item in body["TransactItems"].as_array().into_iter().flatten() {
-                    for (kind, action) in [
-                        ("Put", "PutItem"),
-                        ("Update", "UpdateItem"),
-                        ("Delete", "DeleteItem"),
-                        ("ConditionCheck", "ConditionCheckItem"),
-                    ] {
-                        if let Some(op) = item.get(kind) {
-                            found.push(Grant::of(action, op, Some(operation)));
-                        }
-                    }
-                }
-            }
-            _ => found.push(Grant::of(operation, body, None)),
-        }
-        self.grants.lock().expect("grants").extend(found);
-    }
-
     /// The interceptor to give the app's SDK client.
     pub fn interceptor(self: &Arc<Self>) -> FaultInterceptor {
         FaultInterceptor(self.clone())
@@ -257,6 +140,9 @@ impl Faults {
             sent.push((operation.to_string(), Instant::now()));
             sent.iter().filter(|(op, _)| op == operation).count()
         };
+        if let Some(held) = self.held(operation, n) {
+            held.wait();
+        }
         let rules = self.rules.lock().expect("rules");
         rules
             .iter()
@@ -289,7 +175,8 @@ impl Intercept for FaultInterceptor {
             .bytes()
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or_default();
-        self.0.note_grants(&operation, &sent);
+        let grants = super::grants::of_request(&operation, &sent);
+        self.0.grants.lock().expect("grants").extend(grants);
         let marker = match fault {
             None => {
                 // A retry of a faulty call must not inherit its fault.

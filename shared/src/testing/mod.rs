@@ -8,6 +8,8 @@
 mod browser;
 mod env;
 mod faults;
+mod grants;
+mod hold;
 pub mod runtime_api;
 pub mod ses_stub;
 pub mod streams;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 
 pub use browser::{event, host, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
-pub use faults::{Fault, FaultInterceptor, Faults, Grant};
+pub use faults::{Fault, FaultInterceptor, Faults, Grant, Held};
 
 use crate::app::App;
 use crate::clock::Clock;
@@ -208,8 +210,10 @@ impl App {
 
     /// Stores `n` more live sessions of the account `key` directly, as
     /// other browsers' logins would have (past the cap, if asked: a flood
-    /// from before it existed), in batches. Their public ids.
-    pub async fn plant_sessions(&self, key: &str, n: usize) -> Vec<String> {
+    /// from before it existed), in batches, each older than the last
+    /// sign-in. Each one's public id and the value of its (HTTPS) session
+    /// cookie.
+    pub async fn plant_sessions(&self, key: &str, n: usize) -> Vec<(String, String)> {
         let user = self.store.get_user(key).await.expect("DynamoDB answers");
         let user = user.expect("the account exists");
         let partition = self.store.partition(&user.account_id).await;
@@ -218,25 +222,44 @@ impl App {
             .account
             .expect("its row");
         let now = self.now();
+        let mut planted = Vec::with_capacity(n);
         let sessions: Vec<crate::store::Session> = (0..n)
-            .map(|i| crate::store::Session {
-                account_id: user.account_id.clone(),
-                token_hash: crate::crypto::token_hash(&crate::session::new_token()),
-                public_id: crate::session::new_public_id(),
-                epoch: row.epoch,
-                // Older than any sign-in to come, oldest first.
-                created_at: now - 1_000 + (i as i64 % 1_000),
-                last_seen: now,
-                expires_at: crate::session::expires_at(now, now, true),
-                remember: true,
-                user_agent: "planted".into(),
-                source_ip: "192.0.2.1".into(),
+            .map(|i| {
+                let token = crate::session::new_token();
+                let value = crate::session::cookie_value(&user.account_id, &token);
+                let cookie = crate::cookies::build(crate::cookies::SESSION, value, true, None);
+                let s = crate::store::Session {
+                    account_id: user.account_id.clone(),
+                    token_hash: crate::crypto::token_hash(&token),
+                    public_id: crate::session::new_public_id(),
+                    epoch: row.epoch,
+                    created_at: now - 100_000 + i as i64,
+                    last_seen: now,
+                    expires_at: crate::session::expires_at(now, now, true),
+                    remember: true,
+                    user_agent: "planted".into(),
+                    source_ip: "192.0.2.1".into(),
+                };
+                let signed = crate::cookies::sign(&self.keys, cookie);
+                planted.push((s.public_id.clone(), signed.value().to_string()));
+                s
             })
             .collect();
-        let ids = sessions.iter().map(|s| s.public_id.clone()).collect();
         let stored = self.store.plant_sessions(&sessions).await;
         assert_eq!(stored, n, "sessions stored");
-        ids
+        planted
+    }
+
+    /// Removes `attribute` from every item of the account `key`'s sessions
+    /// partition (its row included): a partial item, as a bad write or a
+    /// hand edit would leave.
+    pub async fn damage_sessions(&self, key: &str, attribute: &str) {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers");
+        let user = user.expect("the account exists");
+        self.store
+            .remove_attribute(&user.account_id, attribute)
+            .await
+            .expect("DynamoDB answers");
     }
 
     /// Stores `n` notices (mail requests) for the account `key` directly,

@@ -160,3 +160,28 @@ fn template_keeps_ses_to_one_address_and_hashes_out_of_reach() {
         );
     }
 }
+
+#[test]
+fn the_site_url_must_be_https() {
+    // The links in emails are built from it: on AWS never plain http.
+    let t = template();
+    let param = &t["Parameters"]["SiteUrl"];
+    let pattern = regex_lite::Regex::new(text(&param["AllowedPattern"])).unwrap();
+    for ok in [
+        "",
+        "https://blog.example.com",
+        "https://accounts.example.co.uk",
+    ] {
+        assert!(pattern.is_match(ok), "{ok:?}");
+    }
+    for bad in [
+        "http://blog.example.com",
+        "blog.example.com",
+        "https://blog.example.com/",
+        "https://blog.example.com/accounts",
+        "https://",
+        "https:// blog",
+    ] {
+        assert!(!pattern.is_match(bad), "{bad:?}");
+    }
+}

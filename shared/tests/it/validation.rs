@@ -136,3 +136,18 @@ async fn everything_a_user_typed_is_escaped() {
     assert!(!acct.body.contains("x&b'y"));
     assert!(acct.body.contains("x&amp;b&#39;y@evil.co"), "{}", acct.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addresses_the_mailer_could_not_send_to_are_refused_at_registration() {
+    // Shaped like an address, but lettre (what builds the mail) refuses
+    // them: every email would fail into the dead-letter queue.
+    let env = Env::start().await;
+    for bad in ["a..b@x.com", "a(b@x.com", ".a@x.com", "a@[192.0.2.1]"] {
+        let p = env.browser().register("Alice", bad, PASSWORD).await;
+        assert_eq!(p.status, 422, "{bad}");
+        assert!(
+            p.body.contains("Please enter a valid email address"),
+            "{bad}"
+        );
+    }
+}
