@@ -250,6 +250,13 @@ impl App {
         planted
     }
 
+    /// How many session items the account `account_id`'s partition still
+    /// stores, counting or not (ended ones wait for clean-up or TTL).
+    pub async fn stored_sessions(&self, account_id: &str) -> usize {
+        let p = self.store.partition(account_id).await;
+        p.expect("DynamoDB answers").sessions.len()
+    }
+
     /// Removes `attribute` from every item of the account `key`'s sessions
     /// partition (its row included): a partial item, as a bad write or a
     /// hand edit would leave.
