@@ -77,6 +77,14 @@ pub fn event(
     ev
 }
 
+/// `value` with its first character changed: a cookie tampered with.
+pub fn tamper(value: &str) -> String {
+    let mut chars = value.chars();
+    let first = chars.next().unwrap_or('A');
+    let other = if first == 'A' { 'B' } else { 'A' };
+    format!("{other}{}", chars.as_str())
+}
+
 /// A response as the browser sees it.
 #[derive(Debug, Clone)]
 pub struct Page {

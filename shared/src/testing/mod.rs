@@ -17,7 +17,7 @@ pub mod streams;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-pub use browser::{event, host, Browser, Page};
+pub use browser::{event, host, tamper, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
 pub use faults::{Fault, FaultInterceptor, Faults, Grant, Held};
 
