@@ -29,8 +29,9 @@ pub(crate) enum AppError {
     /// or expired (410).
     #[error("invalid {kind:?} link")]
     BadLink { kind: LinkKind, malformed: bool },
-    /// The account changed under the request (deleted, or being deleted):
-    /// nothing was written; trying again gives the current answer.
+    /// The account changed under the request (deleted, its password
+    /// changed or reset, its sessions ended): nothing was written; trying
+    /// again gives the current answer.
     #[error("conflict: {0}")]
     Conflict(String),
     /// DynamoDB failed or throttled past the SDK's retries: try again.
@@ -148,7 +149,7 @@ impl AppError {
             ),
             AppError::Conflict(_) => (
                 "Please try again",
-                "Your account changed while this request was on its way (it may be being deleted), so nothing was done. Please try again.".into(),
+                "Your account changed while this request was on its way (its password changed, its sessions were ended, or it was deleted), so nothing was done. Please try again.".into(),
             ),
             // Not "nothing was changed": a write may have landed before the
             // fault. Trying again is safe either way.

@@ -159,7 +159,7 @@ async fn start_session(
         Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
         Err(e) => return Err(e.into()),
     }
-    if sign_in.evicted() > 0 {
+    if sign_in.committed(app).await > 0 {
         audit(app, req, "session_cap_evicted", &user.key);
     }
     Ok(sign_in.cookie)

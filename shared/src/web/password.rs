@@ -13,6 +13,7 @@ use tera::Context;
 use super::gate::{self, Admission, Member, Visit};
 use super::reauth::{self, Reauth};
 use super::signin;
+use super::throttle;
 use super::{audit, links, Result};
 use crate::app::App;
 use crate::crypto::password;
@@ -79,6 +80,11 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         );
         return render(app, visit, Some(failed));
     }
+    // A fourth change this hour is refused before the password is checked
+    // (nothing counted, nothing changed).
+    if changes_made(app, &visit.who).await? >= CHANGES_PER_HOUR {
+        return too_many_changes(app, req, visit);
+    }
     let user = match reauth::check(app, req, &visit.who, current, "password_change").await? {
         Reauth::Confirmed(user) => *user,
         Reauth::Wrong => {
@@ -98,27 +104,50 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         }
         Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
     };
-    if !change_allowed(app, &user).await? {
-        audit(app, req, "password_change_limited", &user.key);
-        let failed = (
-            StatusCode::TOO_MANY_REQUESTS,
-            messages::TOO_MANY_CHANGES,
-            None,
-        );
-        return render(app, visit, Some(failed));
+    // Counted once the password is confirmed, atomically: of racing
+    // changes, no more than the allowance go on.
+    if !change_allowed(app, &visit.who).await? {
+        return too_many_changes(app, req, visit);
     }
     let hash = app.hasher.hash(new).await?;
     let cookie = change(app, req, &visit.who, &user, &hash).await?;
     audit(app, req, "password_change", &user.key);
+    // This browser's device cookie, of the new generation (the change made
+    // every earlier one worthless).
+    let changed = User {
+        generation: user.generation + 1,
+        ..user
+    };
     Ok(Reply::redirect("/account")
         .cookie(cookie)
+        .cookie(throttle::device_cookie(app, req, &changed))
         .cookie(visit.flash(app, Notice::PasswordChanged)))
+}
+
+fn too_many_changes(app: &App, req: &Req, visit: Visit<'_, Member>) -> Result<Reply> {
+    audit(app, req, "password_change_limited", visit.who.user_key());
+    let failed = (
+        StatusCode::TOO_MANY_REQUESTS,
+        messages::TOO_MANY_CHANGES,
+        None,
+    );
+    render(app, visit, Some(failed))
+}
+
+/// The account's password changes in this hour's window.
+fn changes_counter(who: &Member) -> String {
+    format!("pwchange#{}", who.account.account_id)
+}
+
+async fn changes_made(app: &App, who: &Member) -> Result<u32> {
+    let counter = app.store.get_counter(&changes_counter(who)).await?;
+    Ok(counter.live(app.now()))
 }
 
 /// Counts a change about to be made (its password confirmed) against the
 /// account's hourly allowance; `false` past `CHANGES_PER_HOUR`.
-async fn change_allowed(app: &App, user: &User) -> Result<bool> {
-    let counter = format!("pwchange#{}", user.account_id);
+async fn change_allowed(app: &App, who: &Member) -> Result<bool> {
+    let counter = changes_counter(who);
     let count = app.store.add_failure(&counter, app.now(), 60 * 60).await?;
     Ok(count <= CHANGES_PER_HOUR)
 }

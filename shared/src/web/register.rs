@@ -7,7 +7,7 @@ use tera::Context;
 
 use super::gate::{self, Admission, Visit};
 use super::signin::{self, SignIn};
-use super::throttle::{self, Gate};
+use super::throttle::{self, Counted, Gate};
 use super::{audit, links, Result};
 use crate::app::App;
 use crate::crypto::{self, password};
@@ -236,22 +236,26 @@ async fn again(
     email_key: &str,
     f: &Fields<'_>,
 ) -> Result<Created> {
-    let Some(user) = retried(app, req, existing, email_key, f).await? else {
+    let Some((user, counted)) = retried(app, req, existing, email_key, f).await? else {
         return Ok(Created::Taken(messages::USERNAME_TAKEN));
     };
-    // Signed in like a login, and only while the account still holds this
-    // form's id: a deletion (or a first sign-in) in between refuses it.
+    // Signed in like a login (the counter that counted it reset), and only
+    // while the account still holds this form's id: a deletion (or a
+    // first sign-in) in between refuses it.
     let partition = app.store.partition(&user.account_id).await?;
     let sign_in = SignIn::new(app, req, &user, &partition, false)?;
     let id = f.request_id.unwrap_or_default();
     let tx = sign_in
         .writes(app.store.tx())?
+        .delete_counter(&counted.counter)?
         .check_registration(&user, id)?;
     match tx.commit().await {
-        Ok(()) => Ok(Created::Ok(Box::new((user, sign_in.cookie)))),
-        Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into())),
-        Err(e) => Err(e.into()),
+        Ok(()) => {}
+        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(e) => return Err(e.into()),
     }
+    sign_in.committed(app).await;
+    Ok(Created::Ok(Box::new((user, sign_in.cookie))))
 }
 
 /// How long after the account was created its registration form may be
@@ -271,7 +275,7 @@ async fn retried(
     existing: User,
     email_key: &str,
     f: &Fields<'_>,
-) -> Result<Option<User>> {
+) -> Result<Option<(User, Counted)>> {
     let Some(id) = f.request_id else {
         return Ok(None);
     };
@@ -282,16 +286,19 @@ async fn retried(
         return Ok(None);
     }
     let device = throttle::device_for(app, req, Some(&existing));
-    if let Gate::Closed(limit) = throttle::check(app, req, &existing.key, device).await? {
-        audit(app, req, limit.event(), &existing.key);
-        return Ok(None);
-    }
+    let counted = match throttle::check(app, req, &existing.key, device).await? {
+        Gate::Open(counted) => counted,
+        Gate::Closed(limit) => {
+            audit(app, req, limit.event(), &existing.key);
+            return Ok(None);
+        }
+    };
     if app
         .hasher
         .verify(Some(&existing.password_hash), f.password)
         .await
     {
-        return Ok(Some(existing));
+        return Ok(Some((existing, counted)));
     }
     throttle::failed(app, req).await?;
     audit(app, req, "login_failure", &existing.key);

@@ -106,7 +106,7 @@ async fn request_link(app: &App, email_key: &str) -> Result<String> {
         None => tx.check_no_account(email_key)?.delete_token(NO_LINK)?,
     };
     match tx.commit().await {
-        // The account appeared, went or is being deleted meanwhile: the
+        // The account appeared or went meanwhile: the
         // same answer, and no link.
         Ok(()) | Err(StoreError::Refused(_)) => {}
         Err(e) => return Err(e.into()),

@@ -55,12 +55,19 @@ pub(super) fn fresh(
     (s, cookie)
 }
 
+/// At most this many of the oldest are ended inside a sign-in's own
+/// transaction (100 items at most); a flood from before the cap existed
+/// has the rest removed right after, and is back within it.
+const EVICT_IN_TX: usize = 90;
+
 /// A sign-in to an existing account, ready to go into its transaction.
 pub(super) struct SignIn {
     pub(super) session: Session,
     pub(super) cookie: Cookie<'static>,
     /// The oldest live sessions, ended to stay within the cap.
     evicted: Vec<Session>,
+    /// More of them, past what the transaction holds (after it commits).
+    excess: Vec<Session>,
 }
 
 impl SignIn {
@@ -81,11 +88,13 @@ impl SignIn {
         let mut live = partition.live(app.now());
         live.sort_by_key(|s| (s.created_at, s.last_seen));
         let over = (live.len() + 1).saturating_sub(session::MAX_LIVE);
-        let evicted = live.into_iter().take(over).cloned().collect();
+        let mut evicted: Vec<Session> = live.into_iter().take(over).cloned().collect();
+        let excess = evicted.split_off(evicted.len().min(EVICT_IN_TX));
         Ok(SignIn {
             session,
             cookie,
             evicted,
+            excess,
         })
     }
 
@@ -101,9 +110,15 @@ impl SignIn {
         Ok(tx)
     }
 
-    /// How many older sessions this sign-in ends.
-    pub(super) fn evicted(&self) -> usize {
-        self.evicted.len()
+    /// After the transaction committed: ends the oldest sessions that did
+    /// not fit in it (only a flood from before the cap leaves any), and
+    /// says how many older sessions this sign-in ended in all.
+    pub(super) async fn committed(&self, app: &App) -> usize {
+        if !self.excess.is_empty() {
+            let excess: Vec<&Session> = self.excess.iter().collect();
+            app.store.clean_up_sessions(&excess).await;
+        }
+        self.evicted.len() + self.excess.len()
     }
 }
 

@@ -180,8 +180,8 @@ async fn the_lifecycle_routes_make_few_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        6,
-        "change: session, login counter, account, change counter, one transaction, the clean-up's look"
+        7,
+        "change: session, the change count, login counter, account, change counter, one transaction, the clean-up's look"
     );
 }
 
