@@ -174,6 +174,7 @@ impl Browser {
             .map_err(err)?;
         let list = found.as_array().cloned().unwrap_or_default();
         if list.is_empty() {
+            crate::sweep::checked(&crate::sweep::AXED, &self.path().await?);
             Ok(())
         } else {
             Err(format!("axe on {}: {list:?}", self.path().await?))
@@ -228,6 +229,7 @@ impl Browser {
             let png = self.client.screenshot().await.map_err(err)?;
             std::fs::write(dir.join(format!("{name}-{label}.png")), png).map_err(err)?;
         }
+        crate::sweep::checked(&crate::sweep::NARROW, &self.path().await?);
         self.client.set_window_size(1280, 900).await.map_err(err)
     }
 }

@@ -25,6 +25,7 @@ use tokio::process::{Child, Command};
 mod browser;
 mod flows;
 mod lifecycle;
+mod sweep;
 use browser::Browser;
 use flows::{
     account_asks_to_log_in_then_returns, register_greet_account_logout,
@@ -348,6 +349,11 @@ async fn run_flows(cx: &Ctx) -> bool {
         change_password_signs_out_the_other_browser(cx)
     );
     flow!("delete the account", delete_the_account(cx));
+    // Last: it visits what the flows above did not.
+    flow!(
+        "every page of the route table, checked with axe and at 375 px",
+        sweep::every_page_in_the_route_table(cx)
+    );
     println!("e2e: {passed} passed, {failed} failed");
     failed == 0
 }

@@ -42,4 +42,4 @@ pub use clock::{Clock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use gateway::event::Response;
 pub use mail::Mailer;
-pub use routes::{Function, Route, ROUTES};
+pub use routes::{Access, Function, Route, ROUTES};

@@ -1,13 +1,16 @@
 //! The route table: the one place a route is declared. Dispatch, the 404
-//! and the 405 with its `Allow` header, and which templates each function
-//! parses at init all come from it; tests hold template.yaml, the local
-//! router in Cargo.toml and the README's table to it.
+//! and the 405 with its `Allow` header, which templates each function
+//! parses at init, and the page a visitor sent to log in comes back to all
+//! come from it; tests hold template.yaml, the local router in Cargo.toml,
+//! the README's table, docs/behaviour.md, the event fixtures and the
+//! end-to-end run to it, and check each route's answers against who may
+//! see it.
 
 use crate::app::App;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
-use crate::web::{account, delete, email, home, login, logout, password, register, reset};
+use crate::web::{account, delete, email, home, login, logout, password, register, reset, Stop};
 
 /// Which Lambda function is running: each serves only its own routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,10 @@ pub(crate) enum Handler {
 
 impl Handler {
     async fn call(self, app: &App, req: &Req) -> Result<Reply, AppError> {
+        self.answer(app, req).await.or_else(Stop::into_result)
+    }
+
+    async fn answer(self, app: &App, req: &Req) -> Result<Reply, Stop> {
         match self {
             Handler::HomeIndex => home::index(app, req).await,
             Handler::AccountShow => account::show(app, req).await,
@@ -80,7 +87,25 @@ impl Handler {
     }
 }
 
-/// One route: who serves it, what answers it, the page it renders.
+/// Who may see a route. The handler's gate call does the admitting; the
+/// tests hold every route's answers to this (an anonymous GET of a
+/// members' page goes to log in, a signed-in one of a guests' form goes
+/// home, and so on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Signed in or not.
+    Anyone,
+    /// Signed in: anyone else is sent to log in, then back.
+    Members,
+    /// Not signed in (the log-in and registration forms): a signed-in
+    /// person goes home.
+    Guests,
+    /// The holder of a one-time link (its token in the query or its cookie).
+    LinkHolder,
+}
+
+/// One route: who serves it, what answers it, the page it renders, who
+/// may see it.
 #[derive(Debug)]
 pub struct Route {
     pub method: &'static str,
@@ -89,6 +114,7 @@ pub struct Route {
     /// The template the handler renders, if any: its function parses it at
     /// init.
     pub page: Option<&'static str>,
+    pub access: Access,
     handler: Handler,
 }
 
@@ -98,42 +124,61 @@ const fn route(
     function: Function,
     handler: Handler,
     page: Option<&'static str>,
+    access: Access,
 ) -> Route {
     Route {
         method,
         path,
         function,
         page,
+        access,
         handler,
     }
 }
 
+impl Route {
+    /// The page a visitor sent to log in from this route comes back to:
+    /// the page itself, or, for a form's post, the page that has the form
+    /// (the account page for the forms that live there).
+    pub fn back(&self) -> &'static str {
+        let page = ROUTES
+            .iter()
+            .any(|r| r.method == "GET" && r.path == self.path && r.page.is_some());
+        if page {
+            self.path
+        } else {
+            "/account"
+        }
+    }
+}
+
+use Access::{Anyone, Guests, LinkHolder, Members};
 use Function::{Delete, Email, Home, Login, Logout, Password, Register};
 
 /// Every route. template.yaml, the Cargo.toml router and the README must
 /// say the same: tests check each against this table.
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
-    route("GET",  "/",                                Home,     Handler::HomeIndex,            Some(home::PAGE)),
-    route("GET",  "/account",                         Home,     Handler::AccountShow,          Some(account::PAGE)),
-    route("POST", "/account/sessions/revoke",         Home,     Handler::AccountRevoke,        None),
-    route("POST", "/account/sessions/revoke-others",  Home,     Handler::AccountRevokeOthers,  None),
-    route("GET",  "/login",                           Login,    Handler::LoginForm,            Some(login::PAGE)),
-    route("POST", "/login",                           Login,    Handler::LoginSubmit,          Some(login::PAGE)),
-    route("GET",  "/register",                        Register, Handler::RegisterForm,         Some(register::PAGE)),
-    route("POST", "/register",                        Register, Handler::RegisterSubmit,       Some(register::PAGE)),
-    route("GET",  "/logout",                          Logout,   Handler::LogoutConfirm,        Some(logout::PAGE)),
-    route("POST", "/logout",                          Logout,   Handler::LogoutSubmit,         None),
-    route("GET",  "/account/password",                Password, Handler::PasswordForm,         Some(password::PAGE)),
-    route("POST", "/account/password",                Password, Handler::PasswordSubmit,       Some(password::PAGE)),
-    route("GET",  "/password/forgot",                 Password, Handler::ForgotForm,           Some(reset::FORGOT_PAGE)),
-    route("POST", "/password/forgot",                 Password, Handler::ForgotSubmit,         Some(reset::FORGOT_PAGE)),
-    route("GET",  "/password/reset",                  Password, Handler::ResetOpen,            Some(reset::RESET_PAGE)),
-    route("POST", "/password/reset",                  Password, Handler::ResetSubmit,          Some(reset::RESET_PAGE)),
-    route("GET",  "/account/delete",                  Delete,   Handler::DeleteConfirm,        Some(delete::PAGE)),
-    route("POST", "/account/delete",                  Delete,   Handler::DeleteSubmit,         Some(delete::PAGE)),
-    route("GET",  "/email/verify",                    Email,    Handler::EmailVerify,          None),
-    route("POST", "/account/email/resend",            Email,    Handler::EmailResend,          None),
+    route("GET",  "/",                                Home,     Handler::HomeIndex,            Some(home::PAGE),        Anyone),
+    route("GET",  "/account",                         Home,     Handler::AccountShow,          Some(account::PAGE),     Members),
+    route("POST", "/account/sessions/revoke",         Home,     Handler::AccountRevoke,        None,                    Members),
+    route("POST", "/account/sessions/revoke-others",  Home,     Handler::AccountRevokeOthers,  None,                    Members),
+    route("GET",  "/login",                           Login,    Handler::LoginForm,            Some(login::PAGE),       Guests),
+    route("POST", "/login",                           Login,    Handler::LoginSubmit,          Some(login::PAGE),       Guests),
+    route("GET",  "/register",                        Register, Handler::RegisterForm,         Some(register::PAGE),    Guests),
+    route("POST", "/register",                        Register, Handler::RegisterSubmit,       Some(register::PAGE),    Guests),
+    route("GET",  "/logout",                          Logout,   Handler::LogoutConfirm,        Some(logout::PAGE),      Members),
+    route("POST", "/logout",                          Logout,   Handler::LogoutSubmit,         None,                    Members),
+    route("GET",  "/account/password",                Password, Handler::PasswordForm,         Some(password::PAGE),    Members),
+    route("POST", "/account/password",                Password, Handler::PasswordSubmit,       Some(password::PAGE),    Members),
+    route("GET",  "/password/forgot",                 Password, Handler::ForgotForm,           Some(reset::FORGOT_PAGE), Anyone),
+    route("POST", "/password/forgot",                 Password, Handler::ForgotSubmit,         Some(reset::FORGOT_PAGE), Anyone),
+    route("GET",  "/password/reset",                  Password, Handler::ResetOpen,            Some(reset::RESET_PAGE), LinkHolder),
+    route("POST", "/password/reset",                  Password, Handler::ResetSubmit,          Some(reset::RESET_PAGE), LinkHolder),
+    route("GET",  "/account/delete",                  Delete,   Handler::DeleteConfirm,        Some(delete::PAGE),      Members),
+    route("POST", "/account/delete",                  Delete,   Handler::DeleteSubmit,         Some(delete::PAGE),      Members),
+    route("GET",  "/email/verify",                    Email,    Handler::EmailVerify,          None,                    LinkHolder),
+    route("POST", "/account/email/resend",            Email,    Handler::EmailResend,          None,                    Members),
 ];
 
 impl Function {
@@ -170,13 +215,18 @@ impl Function {
 
 /// Runs the route `function` serves at this method and path; `404` when it
 /// serves no such path, `405` with `Allow` when not with this method.
-pub(crate) async fn dispatch(app: &App, function: Function, req: &Req) -> Result<Reply, AppError> {
+pub(crate) async fn dispatch(
+    app: &App,
+    function: Function,
+    req: &mut Req,
+) -> Result<Reply, AppError> {
     let here = ROUTES
         .iter()
         .filter(|r| r.function == function && r.path == req.path);
     let mut allowed = Vec::new();
     for route in here {
         if route.method == req.method.as_str() {
+            req.back = route.back();
             return route.handler.call(app, req).await;
         }
         allowed.push(route.method);
@@ -199,6 +249,7 @@ mod tests {
             if let Some(page) = r.page {
                 assert!(views::exists(page), "{} {}: no {page}", r.method, r.path);
                 assert!(!views::ALWAYS.contains(&page));
+                assert!(r.function.pages().contains(&page));
             }
             let same = ROUTES
                 .iter()
@@ -208,13 +259,27 @@ mod tests {
             // One path, one function: API Gateway and the local router
             // route by path.
             assert_eq!(Function::for_path(r.path), Some(r.function));
+            // A path is seen by one kind of visitor, whatever the method.
+            let access = ROUTES.iter().filter(|o| o.path == r.path).map(|o| o.access);
+            assert!(
+                access.clone().all(|a| a == r.access),
+                "{}: {:?}",
+                r.path,
+                access.collect::<Vec<_>>()
+            );
         }
-        assert_eq!(Home.pages(), ["account.html", "index.html"]);
-        assert_eq!(
-            Password.pages(),
-            ["forgot.html", "password.html", "reset.html"]
-        );
-        assert!(Email.pages().is_empty());
-        assert_eq!(Login.pages(), ["login.html"]);
+    }
+
+    #[test]
+    fn a_visitor_sent_to_log_in_comes_back_to_the_page_or_its_form() {
+        let back = |m: &str, p: &str| {
+            let r = ROUTES.iter().find(|r| r.method == m && r.path == p);
+            r.expect("a route").back()
+        };
+        assert_eq!(back("GET", "/account"), "/account");
+        assert_eq!(back("POST", "/account/password"), "/account/password");
+        assert_eq!(back("POST", "/account/delete"), "/account/delete");
+        assert_eq!(back("POST", "/account/sessions/revoke"), "/account");
+        assert_eq!(back("POST", "/account/email/resend"), "/account");
     }
 }

@@ -34,8 +34,8 @@ impl App {
     /// Serves one request.
     pub(crate) async fn handle(&self, function: Function, event: Event) -> Response {
         let started = Instant::now();
-        let req = Req::from_event(event, &self.keys, self.secure());
-        let reply = match routes::dispatch(self, function, &req).await {
+        let mut req = Req::from_event(event, &self.keys, self.secure());
+        let reply = match routes::dispatch(self, function, &mut req).await {
             Ok(reply) => reply,
             Err(e) => self.error_reply(&e),
         };

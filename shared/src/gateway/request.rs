@@ -59,6 +59,9 @@ pub(crate) struct Req {
     pub(crate) reset: Option<(String, i64)>,
     /// The device cookie, when correctly signed and shaped.
     pub(crate) device: Option<Device>,
+    /// Where a visitor sent to log in from here comes back to: set by the
+    /// router from the route (`Route::back`).
+    pub(crate) back: &'static str,
 }
 
 impl Req {
@@ -116,6 +119,7 @@ impl Req {
             headers,
             body,
             secure,
+            back: "/",
             source_ip: http.source_ip.unwrap_or_default(),
             user_agent,
             request_id: ctx.request_id.unwrap_or_default(),

@@ -2,24 +2,17 @@
 //! end sessions: POST `/account/sessions/revoke` (one, by its public id)
 //! and `/account/sessions/revoke-others` (all but this one).
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Admission, Member};
-use super::{audit, signin, Result};
-use crate::app::App;
+use super::prelude::*;
+use super::signin;
 use crate::crypto::token_hash;
-use crate::error::AppError;
-use crate::gateway::reply::Reply;
-use crate::gateway::request::{Req, SessionCookie};
-use crate::messages::Notice;
+use crate::gateway::request::SessionCookie;
 use crate::store::{Session, StoreError};
 use crate::views::describe_browser;
 
 pub(crate) const PAGE: &str = "account.html";
 
-/// Where an anonymous visitor of these routes returns after logging in.
-const BACK: &str = "/account";
+/// Where the sign-out forms lead back to.
+const ACCOUNT: &str = "/account";
 
 #[derive(serde::Serialize)]
 struct SessionRow {
@@ -34,7 +27,7 @@ struct SessionRow {
 
 pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
     let SessionCookie::Signed { account_id, token } = &req.session else {
-        return Ok(gate::to_login(app, req, BACK));
+        return Ok(gate::to_login(app, req));
     };
     // One strongly consistent Query of the account's partition returns
     // this session, the account's row (with the confirmed flag) and the
@@ -47,7 +40,7 @@ pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
         .find(|s| s.token_hash == hash)
         .cloned();
     let Some(member) = gate::live(app, partition.account.clone(), current).await? else {
-        return Ok(gate::to_login(app, req, BACK));
+        return Ok(gate::to_login(app, req));
     };
     let confirmed = member.account.email_confirmed;
     let mut rows = partition.live(app.now());
@@ -99,10 +92,7 @@ pub(crate) async fn revoke_others(app: &App, req: &Req) -> Result<Reply> {
 }
 
 async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
-    let (visit, form) = match gate::member_post(app, req, BACK).await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, form) = gate::member_post(app, req).await?;
     let current = &visit.who;
     let (event, notice, ended_current) = match ending {
         Ending::One => {
@@ -124,7 +114,7 @@ async fn end_sessions(app: &App, req: &Req, ending: Ending) -> Result<Reply> {
         }
     };
     audit(app, req, event, current.user_key());
-    let reply = Reply::redirect(BACK).cookie(visit.flash(app, notice));
+    let reply = Reply::redirect(ACCOUNT).cookie(visit.flash(app, notice));
     Ok(if ended_current {
         reply.cookie(visit.drop_session())
     } else {
@@ -145,7 +135,9 @@ async fn end_others(app: &App, current: &Member) -> Result<()> {
     match tx.commit().await {
         Ok(()) => {}
         // Ended meanwhile (this session, or all of them by another flow).
-        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("sessions changed".into())),
+        Err(StoreError::Refused(_)) => {
+            return Err(AppError::Conflict("sessions changed".into()).into())
+        }
         Err(e) => return Err(e.into()),
     }
     signin::clean_up(app, &s.account_id).await;

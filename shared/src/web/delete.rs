@@ -9,24 +9,14 @@
 //! dead sessions and any mail requests left over go too (what is missed
 //! counts for nothing and expires).
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Admission, Member, Visit};
 use super::password::Failure;
+use super::prelude::*;
 use super::reauth::{self, Reauth};
-use super::{audit, signin, Result};
-use crate::app::App;
-use crate::error::AppError;
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::{self, Notice};
+use super::signin;
 use crate::store::{confirm_pk, reset_pk, StoreError, User, MAX_TX_ITEMS};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "delete.html";
-
-const BACK: &str = "/account/delete";
 
 fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> Result<Reply> {
     let mut ctx = Context::new();
@@ -37,17 +27,12 @@ fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> R
 }
 
 pub(crate) async fn confirm(app: &App, req: &Req) -> Result<Reply> {
-    match gate::member(app, req, BACK).await? {
-        Admission::Admitted(visit) => render(app, visit, None),
-        Admission::Answered(reply) => Ok(reply),
-    }
+    let visit = gate::member(app, req).await?;
+    render(app, visit, None)
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, form) = match gate::member_post(app, req, BACK).await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, form) = gate::member_post(app, req).await?;
     let password = form.text("password");
     if password.is_empty() {
         let failed = (
@@ -74,7 +59,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
                 Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
             )
         }
-        Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
+        Reauth::Gone => return Err(AppError::Conflict("account gone".into()).into()),
     };
     delete(app, &visit.who, &user).await?;
     audit(app, req, "account_delete", &user.key);
@@ -110,7 +95,9 @@ async fn delete(app: &App, who: &Member, user: &User) -> Result<()> {
     match tx.commit().await {
         Ok(()) => {}
         // The password changed since it was confirmed: nothing was deleted.
-        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(StoreError::Refused(_)) => {
+            return Err(AppError::Conflict("account changed".into()).into())
+        }
         Err(e) => return Err(e.into()),
     }
     signin::clean_up(app, &user.account_id).await;

@@ -3,22 +3,19 @@
 //! flag) and POST `/account/email/resend` (a fresh link, replacing the
 //! earlier one, within the mail caps).
 
-use super::gate::{self, Admission};
-use super::{audit, links, Result};
-use crate::app::App;
+use super::links;
+use super::prelude::*;
 use crate::crypto::{self, token_hash};
-use crate::error::{AppError, LinkKind};
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::Notice;
+use crate::error::LinkKind;
 use crate::store::{confirm_pk, LinkField, MailKind, StoreError, NO_LINK};
 use crate::validate;
 
-fn bad_link(malformed: bool) -> AppError {
+fn bad_link(malformed: bool) -> Stop {
     AppError::BadLink {
         kind: LinkKind::Confirm,
         malformed,
     }
+    .into()
 }
 
 pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
@@ -62,13 +59,10 @@ pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
 }
 
 pub(crate) async fn resend(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, _form) = match gate::member_post(app, req, "/account").await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, _form) = gate::member_post(app, req).await?;
     let found = app.store.get_user(visit.who.user_key()).await?;
     let Some(user) = found.filter(|u| u.account_id == visit.who.account.account_id) else {
-        return Err(AppError::Conflict("account gone".into()));
+        return Err(AppError::Conflict("account gone".into()).into());
     };
     if user.email_confirmed {
         return Ok(Reply::redirect("/account").cookie(visit.flash(app, Notice::AlreadyConfirmed)));

@@ -25,15 +25,13 @@ use crate::session;
 use crate::store::{AccountRow, Session};
 use crate::views::{Chrome, Viewer};
 
-type Result<T> = std::result::Result<T, AppError>;
+use super::{Result, Stop};
 
-/// What the gate decided.
-pub(crate) enum Admission<T> {
-    /// Serve the route with this.
-    Admitted(T),
-    /// Answered already: a signed-in person on an anonymous form goes
-    /// home; an anonymous one on a member page goes to log in.
-    Answered(Reply),
+/// The gate's own answer, which leaves the handler through `?`: a
+/// signed-in person on an anonymous form goes home; an anonymous one on a
+/// member page goes to log in.
+fn answered<T>(reply: Reply) -> Result<T> {
+    Err(Stop::Answered(Box::new(reply)))
 }
 
 /// A signed-in browser: its live session and its account's row.
@@ -122,6 +120,11 @@ impl<'r, W: Who> Visit<'r, W> {
         }
     }
 
+    /// The page `template` with the layout's values only, `200`.
+    pub(crate) fn page(self, app: &App, template: &str) -> Result<Reply> {
+        self.render(app, template, StatusCode::OK, Context::new())
+    }
+
     /// The page `template` with the layout's values and `ctx`, carrying the
     /// cookies the visit must set or drop.
     pub(crate) fn render(
@@ -159,10 +162,11 @@ fn viewer(m: &Member) -> Viewer {
     }
 }
 
-/// `303` to the login page, which then sends the person back to `next`;
-/// drops the session cookie the request carried, if any.
-pub(crate) fn to_login(app: &App, req: &Req, next: &str) -> Reply {
-    let reply = Reply::redirect(format!("/login?next={}", forms::encode(next)))
+/// `303` to the login page, which then sends the person back to the page
+/// the route names (`Route::back`); drops the session cookie the request
+/// carried, if any.
+pub(crate) fn to_login(app: &App, req: &Req) -> Reply {
+    let reply = Reply::redirect(format!("/login?next={}", forms::encode(req.back)))
         .cookie(flash::cookie(&app.keys, &[Notice::LogInFirst], req.secure));
     if req.session == SessionCookie::Absent {
         reply
@@ -186,16 +190,12 @@ pub(crate) async fn anyone_form<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>
     Ok(Visit::new(app, req, who, Forms::Browser))
 }
 
-/// A page for members; anyone else is sent to log in, then to `back`.
-pub(crate) async fn member<'r>(
-    app: &App,
-    req: &'r Req,
-    back: &str,
-) -> Result<Admission<Visit<'r, Member>>> {
-    Ok(match lookup(app, req).await? {
-        Some(s) => Admission::Admitted(member_visit(app, req, s)),
-        None => Admission::Answered(to_login(app, req, back)),
-    })
+/// A page for members; anyone else is sent to log in, then back.
+pub(crate) async fn member<'r>(app: &App, req: &'r Req) -> Result<Visit<'r, Member>> {
+    match lookup(app, req).await? {
+        Some(m) => Ok(member_visit(app, req, m)),
+        None => answered(to_login(app, req)),
+    }
 }
 
 /// A member's visit whose session the handler found itself (`/account`
@@ -205,11 +205,11 @@ pub(crate) fn member_visit<'r>(app: &App, req: &'r Req, m: Member) -> Visit<'r, 
 }
 
 /// An anonymous form (log in, register); a signed-in person goes home.
-pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Admission<Visit<'r>>> {
-    Ok(match lookup(app, req).await? {
-        Some(_) => Admission::Answered(Reply::redirect("/")),
-        None => Admission::Admitted(Visit::new(app, req, None, Forms::Browser)),
-    })
+pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>> {
+    match lookup(app, req).await? {
+        Some(_) => answered(Reply::redirect("/")),
+        None => Ok(Visit::new(app, req, None, Forms::Browser)),
+    }
 }
 
 // ------------------------------------------------------------------ posts
@@ -246,33 +246,24 @@ pub(crate) async fn member_form<'r>(app: &App, req: &'r Req) -> Result<Posted<'r
     ))))
 }
 
-/// A member's form; anyone else goes to log in, then to `back`.
-pub(crate) async fn member_post<'r>(
-    app: &App,
-    req: &'r Req,
-    back: &str,
-) -> Result<Admission<(Visit<'r, Member>, Form)>> {
-    Ok(match member_form(app, req).await? {
-        Posted::Member(checked) => Admission::Admitted(*checked),
-        Posted::Anonymous => Admission::Answered(to_login(app, req, back)),
-    })
+/// A member's form; anyone else goes to log in, then back to the page
+/// that has the form.
+pub(crate) async fn member_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r, Member>, Form)> {
+    match member_form(app, req).await? {
+        Posted::Member(checked) => Ok(*checked),
+        Posted::Anonymous => answered(to_login(app, req)),
+    }
 }
 
 /// An anonymous form's post (log in, register); a signed-in person goes
 /// home before the token is checked.
-pub(crate) async fn guest_post<'r>(
-    app: &App,
-    req: &'r Req,
-) -> Result<Admission<(Visit<'r>, Form)>> {
+pub(crate) async fn guest_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>, Form)> {
     let form = read_form(req)?;
     if lookup(app, req).await?.is_some() {
-        return Ok(Admission::Answered(Reply::redirect("/")));
+        return answered(Reply::redirect("/"));
     }
     check_csrf(app, req, None, &form)?;
-    Ok(Admission::Admitted((
-        Visit::new(app, req, None, Forms::Browser),
-        form,
-    )))
+    Ok((Visit::new(app, req, None, Forms::Browser), form))
 }
 
 /// The checks every POST passes before anything else: size (413) first,
@@ -281,13 +272,13 @@ fn read_form(req: &Req) -> Result<Form> {
     // A base64 body that does not decode is malformed input, after the size check.
     let body = req.body.as_deref();
     if body.is_some_and(|b| b.len() > MAX_BODY_BYTES) {
-        return Err(AppError::PayloadTooLarge);
+        return Err(AppError::PayloadTooLarge.into());
     }
     if req.is_cross_site() {
-        return Err(AppError::CrossSite);
+        return Err(AppError::CrossSite.into());
     }
     if !forms::is_form_content_type(req.header("content-type")) {
-        return Err(AppError::UnsupportedMediaType);
+        return Err(AppError::UnsupportedMediaType.into());
     }
     Ok(forms::parse(body.ok_or(forms::FormError::Malformed)?)?)
 }
@@ -310,7 +301,7 @@ fn check_csrf(app: &App, req: &Req, member: Option<&Member>, form: &Form) -> Res
     if ok {
         Ok(())
     } else {
-        Err(AppError::Csrf)
+        Err(AppError::Csrf.into())
     }
 }
 

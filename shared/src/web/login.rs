@@ -1,19 +1,10 @@
 //! GET `/login` (the form, keeping `?next=`) and POST `/login`: throttled,
 //! then checked against the account, then a new session.
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Admission, Visit};
+use super::prelude::*;
 use super::signin::SignIn;
 use super::throttle::{self, Counted, Gate};
-use super::{audit, Result};
-use crate::app::App;
-use crate::error::AppError;
 use crate::forms::{self, Form};
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::{self, Notice};
 use crate::next_url;
 use crate::store::{StoreError, User};
 use crate::validate;
@@ -61,10 +52,7 @@ fn query_next(req: &Req) -> Option<&str> {
 }
 
 pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
-    let visit = match gate::guest(app, req).await? {
-        Admission::Admitted(visit) => visit,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let visit = gate::guest(app, req).await?;
     let f = Shown {
         username: "",
         remember: false,
@@ -99,10 +87,7 @@ impl Refusal {
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, form) = match gate::guest_post(app, req).await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, form) = gate::guest_post(app, req).await?;
     let next = form
         .get("next")
         .and_then(next_url::safe_next)
@@ -156,7 +141,9 @@ async fn start_session(
     };
     match tx.commit().await {
         Ok(()) => {}
-        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(StoreError::Refused(_)) => {
+            return Err(AppError::Conflict("account changed".into()).into())
+        }
         Err(e) => return Err(e.into()),
     }
     if sign_in.committed(app).await > 0 {

@@ -1,25 +1,16 @@
 //! GET `/logout` (a confirm page) and POST `/logout` (ends the session).
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Admission, Posted};
-use super::{audit, Result};
-use crate::app::App;
+use super::gate::Posted;
+use super::prelude::*;
 use crate::cookies;
 use crate::flash;
-use crate::gateway::reply::Reply;
-use crate::gateway::request::{Req, SessionCookie};
-use crate::messages::Notice;
+use crate::gateway::request::SessionCookie;
 
 pub(crate) const PAGE: &str = "logout.html";
 
 pub(crate) async fn confirm(app: &App, req: &Req) -> Result<Reply> {
-    let visit = match gate::member(app, req, "/logout").await? {
-        Admission::Admitted(visit) => visit,
-        Admission::Answered(reply) => return Ok(reply),
-    };
-    visit.render(app, PAGE, StatusCode::OK, Context::new())
+    let visit = gate::member(app, req).await?;
+    visit.page(app, PAGE)
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {

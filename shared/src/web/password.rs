@@ -7,25 +7,13 @@
 //! every device cookie), the notice email, the end of every session, and
 //! a fresh session for this browser, only if its session still stood.
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Admission, Member, Visit};
+use super::prelude::*;
 use super::reauth::{self, Reauth};
-use super::signin;
-use super::throttle;
-use super::{audit, links, Result};
-use crate::app::App;
+use super::{links, signin, throttle};
 use crate::crypto::password;
-use crate::error::AppError;
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::{self, Notice};
 use crate::store::{reset_pk, MailKind, StoreError, User};
 
 pub(crate) const PAGE: &str = "password.html";
-
-const BACK: &str = "/account/password";
 
 /// A failed form: the message and the field it is about (if any).
 pub(super) type Failure<'a> = (StatusCode, &'a str, Option<&'static str>);
@@ -43,17 +31,12 @@ fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> R
 }
 
 pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
-    match gate::member(app, req, BACK).await? {
-        Admission::Admitted(visit) => render(app, visit, None),
-        Admission::Answered(reply) => Ok(reply),
-    }
+    let visit = gate::member(app, req).await?;
+    render(app, visit, None)
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, form) = match gate::member_post(app, req, BACK).await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, form) = gate::member_post(app, req).await?;
     let current = form.text("current_password");
     let new = form.text("new_password");
     let required = (StatusCode::BAD_REQUEST, messages::REQUIRED);
@@ -102,7 +85,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
                 Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
             )
         }
-        Reauth::Gone => return Err(AppError::Conflict("account gone".into())),
+        Reauth::Gone => return Err(AppError::Conflict("account gone".into()).into()),
     };
     // Counted once the password is confirmed, atomically: of racing
     // changes, no more than the allowance go on.
@@ -182,7 +165,7 @@ async fn change(
             Ok(cookie)
         }
         // A reset, another change or a sign-out everywhere got there first.
-        Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into())),
+        Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into()).into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -2,20 +2,13 @@
 //! `/register`: checks, the account created whole or not at all, signed in.
 
 use cookie::Cookie;
-use http::StatusCode;
-use tera::Context;
 
-use super::gate::{self, Admission, Visit};
+use super::links;
+use super::prelude::*;
 use super::signin::{self, SignIn};
 use super::throttle::{self, Counted, Gate};
-use super::{audit, links, Result};
-use crate::app::App;
 use crate::crypto::{self, password};
-use crate::error::AppError;
 use crate::forms::Form;
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::{self, Notice};
 use crate::store::{AccountRow, MailKind, StoreError, User};
 use crate::validate;
 
@@ -53,10 +46,7 @@ fn error_field(f: &Shown<'_>) -> Option<&'static str> {
 }
 
 pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
-    let visit = match gate::guest(app, req).await? {
-        Admission::Admitted(visit) => visit,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let visit = gate::guest(app, req).await?;
     let id = crypto::random_b64(16);
     let f = Shown {
         username: "",
@@ -105,10 +95,7 @@ impl<'a> Fields<'a> {
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, form) = match gate::guest_post(app, req).await? {
-        Admission::Admitted(checked) => checked,
-        Admission::Answered(reply) => return Ok(reply),
-    };
+    let (visit, form) = gate::guest_post(app, req).await?;
     let fields = Fields::read(&form);
     // A re-rendered form keeps its id, or gets a fresh one.
     let fresh_id;
@@ -251,7 +238,9 @@ async fn again(
         .check_registration(&user, id)?;
     match tx.commit().await {
         Ok(()) => {}
-        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into())),
+        Err(StoreError::Refused(_)) => {
+            return Err(AppError::Conflict("account changed".into()).into())
+        }
         Err(e) => return Err(e.into()),
     }
     sign_in.committed(app).await;

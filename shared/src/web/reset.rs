@@ -6,19 +6,12 @@
 //! short-lived cookie; GET/POST `/password/reset` sets the new password,
 //! using the link up in the same transaction that ends every session.
 
-use http::StatusCode;
-use tera::Context;
-
-use super::gate::{self, Visit};
 use super::password::Failure;
-use super::{audit, links, signin, Result};
-use crate::app::App;
+use super::prelude::*;
+use super::{links, signin};
 use crate::cookies;
 use crate::crypto::{self, password, token_hash};
-use crate::error::{AppError, LinkKind};
-use crate::gateway::reply::Reply;
-use crate::gateway::request::Req;
-use crate::messages::{self, Notice};
+use crate::error::LinkKind;
 use crate::store::{confirm_pk, reset_pk, LinkField, MailKind, StoreError, User, NO_LINK};
 use crate::validate;
 
@@ -144,11 +137,12 @@ fn cookie_token<'r>(app: &App, req: &'r Req) -> Option<&'r str> {
     ((0..COOKIE_SECS).contains(&age)).then_some(token.as_str())
 }
 
-fn bad_link(malformed: bool) -> AppError {
+fn bad_link(malformed: bool) -> Stop {
     AppError::BadLink {
         kind: LinkKind::Reset,
         malformed,
     }
+    .into()
 }
 
 /// GET `/password/reset`: with `?token=`, the link from the email (moved

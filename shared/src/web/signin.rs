@@ -82,7 +82,7 @@ impl SignIn {
         remember: bool,
     ) -> Result<SignIn> {
         let Some(row) = &partition.account else {
-            return Err(AppError::Conflict("no account row".into()));
+            return Err(AppError::Conflict("no account row".into()).into());
         };
         let (session, cookie) = fresh(app, req, &user.account_id, row.epoch, remember);
         let mut live = partition.live(app.now());

@@ -90,11 +90,14 @@ fn template_events_match_the_route_table() {
     );
 }
 
-/// The router block the route table implies, as Cargo.toml must hold it.
+/// The router block the route table implies, as Cargo.toml must hold it:
+/// every path to home (`/` and the catch-all), and each path of another
+/// function named.
 fn wanted_router() -> String {
     let mut out = String::from("[workspace.metadata.lambda.watch.router]\n");
+    out.push_str("\"/\" = \"home\"\n\"/{*path}\" = \"home\"\n");
     let mut seen = Vec::new();
-    for r in ROUTES {
+    for r in ROUTES.iter().filter(|r| r.function.name() != "home") {
         if seen.contains(&r.path) {
             continue;
         }

@@ -3,48 +3,86 @@
 
 use base64::Engine;
 use shared::testing::*;
-use shared::Function;
+use shared::{Access, Function, Route, ROUTES};
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = crate::repo_file(&format!("events/{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The fixture every route has: `events/<path, slashes as dashes>-<method>.json`
+/// (`home` for `/`).
+pub(crate) fn fixture_name(r: &Route) -> String {
+    let slug = match r.path.trim_start_matches('/') {
+        "" => "home".to_string(),
+        p => p.replace('/', "-"),
+    };
+    format!("{slug}-{}", r.method.to_lowercase())
+}
+
+#[test]
+fn every_route_has_its_event_fixture() {
+    let mut missing = Vec::new();
+    for r in ROUTES {
+        let name = fixture_name(r);
+        let path = crate::repo_file(&format!("events/{name}.json"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            let like = ROUTES
+                .iter()
+                .find(|o| o.method == r.method && o.access == r.access && o.path != r.path)
+                .map(fixture_name)
+                .unwrap_or_else(|| "home-get".into());
+            missing.push(format!(
+                "events/{name}.json: copy events/{like}.json and set rawPath and \
+                 requestContext.http.path to {} (method {})",
+                r.path, r.method
+            ));
+            continue;
+        };
+        let ev: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(ev["rawPath"], r.path, "events/{name}.json: rawPath");
+        assert_eq!(
+            ev["requestContext"]["http"]["method"], r.method,
+            "events/{name}.json: requestContext.http.method"
+        );
+    }
+    assert!(
+        missing.is_empty(),
+        "every route has an event fixture:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// What a route's fixture gets, sent as it is: fixtures carry no session
+/// that lives, placeholder CSRF tokens (refused: nothing changes) and, for
+/// a link's page, a well-formed token that no link has (the invalid-link
+/// page). So it follows from who may see the route.
+fn fixture_answer(r: &Route) -> u16 {
+    match (r.method, r.access) {
+        ("GET", Access::Anyone | Access::Guests) => 200,
+        ("GET", Access::Members) => 303,
+        ("GET", Access::LinkHolder) => 410,
+        // A member's form without a live session: to log in (or, logging
+        // out, home), nothing changed.
+        (_, Access::Members) => 303,
+        // Anyone else's form: its placeholder CSRF token is refused.
+        _ => 403,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_fixture_gets_the_expected_answer() {
+async fn every_fixture_gets_the_answer_its_route_implies() {
     let env = Env::start().await;
-    for (name, status) in [
-        ("home-get", 200),
-        ("account-get", 303),
-        ("login-get", 200),
-        // Raw characters that http::Uri refuses: the page, the query ignored...
-        ("login-get-raw-query", 200),
-        // ...or, in the path, no such page.
-        ("login-get-raw-path", 404),
-        ("register-get", 200),
-        ("logout-get", 303),
-        // Fixtures carry placeholder CSRF tokens: refused, nothing changed.
-        ("login-post", 403),
-        ("register-post", 403),
-        // ...and example session cookies, signed with no real key: no live
-        // session, so logging out is the usual redirect, and the revoke
-        // forms ask to log in. Nothing changes either way.
-        ("logout-post", 303),
-        ("revoke-post", 303),
-        ("revoke-others-post", 303),
-        ("password-get", 303),
-        ("password-post", 303),
-        ("delete-get", 303),
-        ("delete-post", 303),
-        ("email-resend-post", 303),
-        ("forgot-get", 200),
-        ("forgot-post", 403),
-        // A well-formed token that no link has: the invalid-link page.
-        ("reset-get", 410),
-        ("reset-post", 403),
-        ("email-verify-get", 410),
-    ] {
-        let ev = fixture(name);
+    let mut cases: Vec<(String, u16)> = ROUTES
+        .iter()
+        .map(|r| (fixture_name(r), fixture_answer(r)))
+        .collect();
+    // Raw characters that http::Uri refuses: the page, the query ignored,
+    // or, in the path, no such page.
+    cases.push(("login-get-raw-query".into(), 200));
+    cases.push(("login-get-raw-path".into(), 404));
+    for (name, status) in cases {
+        let ev = fixture(&name);
         let path = ev["rawPath"].as_str().unwrap().to_string();
         let mut b = env.browser();
         let p = b.send_event(&ev.to_string(), &path).await;
@@ -105,7 +143,7 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
         let app = std::sync::Arc::new(
             shared::App::for_function(config.clone(), env.clock.clone(), function).unwrap(),
         );
-        for route in shared::ROUTES {
+        for route in ROUTES {
             if route.function != function || route.method != "GET" {
                 continue;
             }
@@ -116,11 +154,24 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
                     b.cookies = full.cookies.clone();
                 }
                 let p = b.get(path).await;
-                let want = expected_get(path, signed_in);
+                let want = expected_get(route, signed_in);
                 assert_eq!(p.status, want, "{path} signed in {signed_in}: {}", p.body);
                 if signed_in && want == 200 {
                     assert!(p.body.contains("Alice"), "{path}: not signed in");
                 }
+                // Where the redirect goes is the access's too.
+                let to = match (route.access, signed_in) {
+                    (Access::Members, false) => {
+                        Some(format!("/login?next={}", shared::forms::encode(path)))
+                    }
+                    (Access::Guests, true) => Some("/".into()),
+                    _ => None,
+                };
+                assert_eq!(
+                    p.location().map(str::to_string),
+                    to,
+                    "{path} signed in {signed_in}"
+                );
             }
         }
         // Errors render too.
@@ -132,19 +183,16 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
     }
 }
 
-/// What a GET of each page answers, anonymous or signed in.
-fn expected_get(path: &str, signed_in: bool) -> u16 {
-    match (path, signed_in) {
-        ("/" | "/password/forgot", _) => 200,
-        // Members' pages: to log in first.
-        ("/account" | "/logout" | "/account/password" | "/account/delete", false) => 303,
-        ("/account" | "/logout" | "/account/password" | "/account/delete", true) => 200,
-        // Guests' forms: home when signed in.
-        ("/login" | "/register", false) => 200,
-        ("/login" | "/register", true) => 303,
+/// What a GET of each page answers, anonymous or signed in, as its
+/// route's access says.
+fn expected_get(r: &Route, signed_in: bool) -> u16 {
+    match (r.access, signed_in) {
+        (Access::Anyone, _) => 200,
+        // Members' pages: to log in first; guests' forms: home.
+        (Access::Members, false) | (Access::Guests, true) => 303,
+        (Access::Members, true) | (Access::Guests, false) => 200,
         // A link's page without its token.
-        ("/password/reset" | "/email/verify", _) => 400,
-        _ => panic!("{path}: no expected status; add it"),
+        (Access::LinkHolder, _) => 400,
     }
 }
 

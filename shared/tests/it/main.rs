@@ -8,6 +8,7 @@
 mod atomic;
 mod audit;
 mod bad_input;
+mod conventions;
 mod csrf;
 mod csrf_sessions;
 mod deletion_final;
