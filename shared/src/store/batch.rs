@@ -29,6 +29,16 @@ fn full_jitter(retry: u32, random: u64) -> Duration {
 }
 
 impl Store {
+    /// Before asking again for what a batch left unprocessed (not before
+    /// the first attempt): a jittered wait, noted in the meter.
+    async fn back_off(&self, attempt: u32) {
+        if attempt > 0 {
+            let wait = full_jitter(attempt, crate::crypto::random_u64());
+            self.usage.note_wait(wait);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Every item `request` names that exists, with its table. Keys that
     /// DynamoDB leaves unprocessed (it throttled part of the batch) are
     /// asked for again after a randomly jittered back-off, three times,
@@ -39,11 +49,7 @@ impl Store {
     ) -> Result<Vec<(String, Item)>> {
         let mut found = Vec::new();
         for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                let wait = full_jitter(attempt, crate::crypto::random_u64());
-                self.usage.note_wait(wait);
-                tokio::time::sleep(wait).await;
-            }
+            self.back_off(attempt).await;
             let call = self
                 .client
                 .batch_get_item()
@@ -141,11 +147,7 @@ impl Store {
     async fn write_batch(&self, table: &str, mut requests: Vec<WriteRequest>) -> usize {
         let total = requests.len();
         for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                let wait = full_jitter(attempt, crate::crypto::random_u64());
-                self.usage.note_wait(wait);
-                tokio::time::sleep(wait).await;
-            }
+            self.back_off(attempt).await;
             let call = self
                 .client
                 .batch_write_item()

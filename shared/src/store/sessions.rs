@@ -99,6 +99,19 @@ fn session_sk(token_hash: &str) -> String {
 }
 
 impl AccountRow {
+    /// A new account's row: its sessions start at epoch 1.
+    pub(crate) fn new(user: &super::User) -> Self {
+        AccountRow {
+            account_id: user.account_id.clone(),
+            user_key: user.key.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            member_since: user.created_at,
+            email_confirmed: user.email_confirmed,
+            epoch: 1,
+        }
+    }
+
     pub(super) fn to_item(&self) -> Item {
         let mut item = key(&self.account_id, ACCOUNT_SK);
         item.extend([

@@ -191,15 +191,7 @@ impl App {
             reset_hash: None,
             confirm_hash: None,
         };
-        let row = crate::store::AccountRow {
-            account_id: user.account_id.clone(),
-            user_key: user.key.clone(),
-            username: user.username.clone(),
-            email: user.email.clone(),
-            member_since: user.created_at,
-            email_confirmed: false,
-            epoch: 1,
-        };
+        let row = crate::store::AccountRow::new(&user);
         let email_key = email.to_lowercase();
         let extra = self.store.tx().put_account_row(&row).expect("row");
         self.store

@@ -9,9 +9,8 @@
 //! dead sessions and any mail requests left over go too (what is missed
 //! counts for nothing and expires).
 
-use super::password::Failure;
 use super::prelude::*;
-use super::reauth::{self, Reauth};
+use super::reauth;
 use super::signin;
 use crate::store::{confirm_pk, reset_pk, StoreError, User, MAX_TX_ITEMS};
 use crate::validate;
@@ -19,16 +18,11 @@ use crate::validate;
 pub(crate) const PAGE: &str = "delete.html";
 
 fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> Result<Reply> {
-    let mut ctx = Context::new();
-    ctx.insert("error", &failed.map(|f| f.1));
-    ctx.insert("error_field", &failed.and_then(|f| f.2));
-    let status = failed.map_or(StatusCode::OK, |f| f.0);
-    visit.render(app, PAGE, status, ctx)
+    visit.form_page(app, PAGE, failed, Context::new())
 }
 
 pub(crate) async fn confirm(app: &App, req: &Req) -> Result<Reply> {
-    let visit = gate::member(app, req).await?;
-    render(app, visit, None)
+    render(app, gate::member(app, req).await?, None)
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
@@ -42,24 +36,9 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         );
         return render(app, visit, Some(failed));
     }
-    let user = match reauth::check(app, req, &visit.who, password, "delete").await? {
-        Reauth::Confirmed(user) => *user,
-        Reauth::Wrong => {
-            let failed = (
-                StatusCode::UNAUTHORIZED,
-                messages::INCORRECT_PASSWORD,
-                Some("password"),
-            );
-            return render(app, visit, Some(failed));
-        }
-        Reauth::TooMany => {
-            return render(
-                app,
-                visit,
-                Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
-            )
-        }
-        Reauth::Gone => return Err(AppError::Conflict("account gone".into()).into()),
+    let user = match reauth::confirm(app, req, &visit.who, password, "delete", "password").await? {
+        Ok(user) => user,
+        Err(failed) => return render(app, visit, Some(failed)),
     };
     delete(app, &visit.who, &user).await?;
     audit(app, req, "account_delete", &user.key);

@@ -62,6 +62,10 @@ pub(crate) struct Visit<'r, W = Option<Member>> {
     cookies: Vec<Cookie<'static>>,
 }
 
+/// A failed form: its status, the message, and the field it is about
+/// (`None`: the whole form).
+pub(crate) type Failure<'a> = (StatusCode, &'a str, Option<&'static str>);
+
 /// Who a visit is from, as the layout and CSRF need it.
 pub(crate) trait Who {
     fn member(&self) -> Option<&Member>;
@@ -118,6 +122,21 @@ impl<'r, W: Who> Visit<'r, W> {
             csrf_token,
             cookies,
         }
+    }
+
+    /// A form's page: `ctx`, and when the form failed, its message beside
+    /// the field it is about (`aria-invalid`) and its status (else `200`).
+    pub(crate) fn form_page(
+        self,
+        app: &App,
+        template: &str,
+        failed: Option<Failure<'_>>,
+        mut ctx: Context,
+    ) -> Result<Reply> {
+        ctx.insert("error", &failed.map(|f| f.1));
+        ctx.insert("error_field", &failed.and_then(|f| f.2));
+        let status = failed.map_or(StatusCode::OK, |f| f.0);
+        self.render(app, template, status, ctx)
     }
 
     /// The page `template` with the layout's values only, `200`.

@@ -8,31 +8,24 @@
 //! a fresh session for this browser, only if its session still stood.
 
 use super::prelude::*;
-use super::reauth::{self, Reauth};
+use super::reauth;
 use super::{links, signin, throttle};
 use crate::crypto::password;
 use crate::store::{reset_pk, MailKind, StoreError, User};
 
 pub(crate) const PAGE: &str = "password.html";
 
-/// A failed form: the message and the field it is about (if any).
-pub(super) type Failure<'a> = (StatusCode, &'a str, Option<&'static str>);
-
 /// Successful changes allowed per account per hour.
 const CHANGES_PER_HOUR: u32 = 3;
 
 fn render(app: &App, visit: Visit<'_, Member>, failed: Option<Failure<'_>>) -> Result<Reply> {
     let mut ctx = Context::new();
-    ctx.insert("error", &failed.map(|f| f.1));
-    ctx.insert("error_field", &failed.and_then(|f| f.2));
     ctx.insert("password_min", &app.config.password_min_length);
-    let status = failed.map_or(StatusCode::OK, |f| f.0);
-    visit.render(app, PAGE, status, ctx)
+    visit.form_page(app, PAGE, failed, ctx)
 }
 
 pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
-    let visit = gate::member(app, req).await?;
-    render(app, visit, None)
+    render(app, gate::member(app, req).await?, None)
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
@@ -68,24 +61,17 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     if changes_made(app, &visit.who).await? >= CHANGES_PER_HOUR {
         return too_many_changes(app, req, visit);
     }
-    let user = match reauth::check(app, req, &visit.who, current, "password_change").await? {
-        Reauth::Confirmed(user) => *user,
-        Reauth::Wrong => {
-            let wrong = (StatusCode::UNAUTHORIZED, messages::INCORRECT_PASSWORD);
-            return render(
-                app,
-                visit,
-                Some((wrong.0, wrong.1, Some("current_password"))),
-            );
-        }
-        Reauth::TooMany => {
-            return render(
-                app,
-                visit,
-                Some((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
-            )
-        }
-        Reauth::Gone => return Err(AppError::Conflict("account gone".into()).into()),
+    let confirmed = reauth::confirm(
+        app,
+        req,
+        &visit.who,
+        current,
+        "password_change",
+        "current_password",
+    );
+    let user = match confirmed.await? {
+        Ok(user) => user,
+        Err(failed) => return render(app, visit, Some(failed)),
     };
     // Counted once the password is confirmed, atomically: of racing
     // changes, no more than the allowance go on.

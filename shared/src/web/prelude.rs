@@ -3,7 +3,7 @@
 pub(super) use http::StatusCode;
 pub(super) use tera::Context;
 
-pub(super) use super::gate::{self, Member, Visit};
+pub(super) use super::gate::{self, Failure, Member, Visit};
 pub(super) use super::{audit, Result, Stop};
 pub(super) use crate::app::App;
 pub(super) use crate::error::AppError;

@@ -4,15 +4,19 @@
 //! one `/login` uses, so guesses here and there share the limit of 5 per
 //! 15 minutes), and a wrong password also counts against the source IP.
 
-use super::gate::Member;
+use http::StatusCode;
+
+use super::gate::{Failure, Member};
 use super::throttle::{self, user_counter};
 use super::{audit, Result};
 use crate::app::App;
+use crate::error::AppError;
 use crate::gateway::request::Req;
+use crate::messages;
 use crate::store::User;
 
 /// What checking the current password came to.
-pub(crate) enum Reauth {
+enum Reauth {
     /// Right: the account as stored.
     Confirmed(Box<User>),
     /// Wrong (counted).
@@ -26,7 +30,7 @@ pub(crate) enum Reauth {
 
 /// Checks `password` against the signed-in account. `action` names the
 /// audit events (`<action>_failure`, `<action>_locked`).
-pub(crate) async fn check(
+async fn check(
     app: &App,
     req: &Req,
     who: &Member,
@@ -54,6 +58,30 @@ pub(crate) async fn check(
     throttle::failed(app, req).await?;
     audit(app, req, &format!("{action}_failure"), who.user_key());
     Ok(Reauth::Wrong)
+}
+
+/// `check`, as a form answers it: the account, or how the form failed
+/// (`field` is the password field's name): `401` `Incorrect password.`
+/// beside it, or `429` at the username's limit. A vanished account is a
+/// `409`.
+pub(crate) async fn confirm(
+    app: &App,
+    req: &Req,
+    who: &Member,
+    password: &str,
+    action: &str,
+    field: &'static str,
+) -> Result<std::result::Result<User, Failure<'static>>> {
+    Ok(match check(app, req, who, password, action).await? {
+        Reauth::Confirmed(user) => Ok(*user),
+        Reauth::Wrong => Err((
+            StatusCode::UNAUTHORIZED,
+            messages::INCORRECT_PASSWORD,
+            Some(field),
+        )),
+        Reauth::TooMany => Err((StatusCode::TOO_MANY_REQUESTS, messages::TOO_MANY, None)),
+        Reauth::Gone => return Err(AppError::Conflict("account gone".into()).into()),
+    })
 }
 
 /// The counter a confirmed password resets, in the transaction that acts

@@ -185,15 +185,7 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
     // the welcome email with its confirmation link: one transaction, so a
     // fault leaves all of it or none, and no account exists without its
     // link (when it gets one).
-    let row = AccountRow {
-        account_id: user.account_id.clone(),
-        user_key: user.key.clone(),
-        username: user.username.clone(),
-        email: user.email.clone(),
-        member_since: user.created_at,
-        email_confirmed: false,
-        epoch: 1,
-    };
+    let row = AccountRow::new(&user);
     let mut extra = app.store.tx().put_account_row(&row)?;
     if welcome {
         let (link, mail) = links::new_link(app, MailKind::Welcome, Some(&user));

@@ -6,7 +6,6 @@
 //! short-lived cookie; GET/POST `/password/reset` sets the new password,
 //! using the link up in the same transaction that ends every session.
 
-use super::password::Failure;
 use super::prelude::*;
 use super::{links, signin};
 use crate::cookies;
@@ -33,10 +32,7 @@ fn render_forgot(
 ) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("email", email);
-    ctx.insert("error", &failed.map(|f| f.1));
-    ctx.insert("error_field", &failed.and_then(|f| f.2));
-    let status = failed.map_or(StatusCode::OK, |f| f.0);
-    visit.render(app, FORGOT_PAGE, status, ctx)
+    visit.form_page(app, FORGOT_PAGE, failed, ctx)
 }
 
 pub(crate) async fn forgot_form(app: &App, req: &Req) -> Result<Reply> {
@@ -180,11 +176,8 @@ fn render_reset(
 ) -> Result<Reply> {
     let mut ctx = Context::new();
     ctx.insert("username", username);
-    ctx.insert("error", &failed.map(|f| f.1));
-    ctx.insert("error_field", &failed.and_then(|f| f.2));
     ctx.insert("password_min", &app.config.password_min_length);
-    let status = failed.map_or(StatusCode::OK, |f| f.0);
-    visit.render(app, RESET_PAGE, status, ctx)
+    visit.form_page(app, RESET_PAGE, failed, ctx)
 }
 
 /// POST `/password/reset`: the new password, the link used up, the address

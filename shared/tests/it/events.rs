@@ -7,7 +7,12 @@ use shared::{Access, Function, Route, ROUTES};
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = crate::repo_file(&format!("events/{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "events/{name}.json is missing (every_route_has_its_event_fixture says what to write)"
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}.json: {e}"))
 }
 
 /// The fixture every route has: `events/<path, slashes as dashes>-<method>.json`
