@@ -3,7 +3,9 @@
 //! one check that accepts a MAC under either, random tokens, token hashes,
 //! and (in `password`) Argon2id and the password rules.
 
+mod base32;
 pub(crate) mod password;
+pub(crate) mod totp;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
