@@ -1,10 +1,13 @@
 //! The service's secrets and what is made from them, in one place: the keys
 //! derived from `SESSION_SECRET` (and a retired one during a rotation), the
 //! one check that accepts a MAC under either, random tokens, token hashes,
-//! and (in `password`) Argon2id and the password rules.
+//! and (in `password`) Argon2id and the password rules. For two-factor
+//! sign-in: `totp` (authenticator codes, the secret, its URI) and `seal`
+//! (that secret encrypted at rest).
 
 mod base32;
 pub(crate) mod password;
+pub(crate) mod seal;
 pub(crate) mod totp;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -43,11 +46,17 @@ impl KeyPair {
         URL_SAFE_NO_PAD.encode(hmac(&self.current, msg))
     }
 
+    /// The current key, then the previous one (during a rotation): the
+    /// order every check tries them in. Private to `crypto`: raw keys are
+    /// for its own modules (`seal` encrypts with them), never handed out.
+    fn keys(&self) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.current).chain(self.previous.as_ref())
+    }
+
     /// The MAC of `msg` under the current key, then under the previous
     /// one (during a rotation): the one loop every check goes through.
     fn candidates<'a>(&'a self, msg: &'a [u8]) -> impl Iterator<Item = String> + 'a {
-        std::iter::once(&self.current)
-            .chain(self.previous.as_ref())
+        self.keys()
             .map(move |key| URL_SAFE_NO_PAD.encode(hmac(key, msg)))
     }
 
@@ -107,6 +116,8 @@ pub struct Keys {
     pub(crate) mail: KeyPair,
     /// Keys the HMAC of usernames in throttle counters and audit logs.
     pseudonym: [u8; 32],
+    /// Encrypts the authenticator secret at rest (`seal`).
+    seal: KeyPair,
 }
 
 impl Keys {
@@ -116,6 +127,7 @@ impl Keys {
             csrf: KeyPair::derive(secret, previous, b"csrf/v1"),
             mail: KeyPair::derive(secret, previous, b"mail-token/v1"),
             pseudonym: hmac(secret, b"pseudonym/v1"),
+            seal: KeyPair::derive(secret, previous, b"totp-seal/v1"),
         }
     }
 
