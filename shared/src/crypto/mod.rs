@@ -2,11 +2,13 @@
 //! derived from `SESSION_SECRET` (and a retired one during a rotation), the
 //! one check that accepts a MAC under either, random tokens, token hashes,
 //! and (in `password`) Argon2id and the password rules. For two-factor
-//! sign-in: `totp` (authenticator codes, the secret, its URI) and `seal`
-//! (that secret encrypted at rest).
+//! sign-in: `totp` (authenticator codes, the secret, its URI), `seal`
+//! (that secret encrypted at rest) and `recovery` (recovery codes and
+//! their keyed hashes).
 
 mod base32;
 pub(crate) mod password;
+pub(crate) mod recovery;
 pub(crate) mod seal;
 pub(crate) mod totp;
 
@@ -118,6 +120,8 @@ pub struct Keys {
     pseudonym: [u8; 32],
     /// Encrypts the authenticator secret at rest (`seal`).
     seal: KeyPair,
+    /// Keys the stored hashes of recovery codes (`recovery`).
+    recovery: KeyPair,
 }
 
 impl Keys {
@@ -128,6 +132,7 @@ impl Keys {
             mail: KeyPair::derive(secret, previous, b"mail-token/v1"),
             pseudonym: hmac(secret, b"pseudonym/v1"),
             seal: KeyPair::derive(secret, previous, b"totp-seal/v1"),
+            recovery: KeyPair::derive(secret, previous, b"recovery-code/v1"),
         }
     }
 
