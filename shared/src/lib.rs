@@ -29,6 +29,7 @@ pub mod forms;
 pub mod mail;
 mod messages;
 pub mod next_url;
+mod qr;
 pub mod session;
 mod store;
 mod validate;
