@@ -138,6 +138,8 @@ impl Browser {
         self.click("main form button[type=submit]").await
     }
 
+    /// The home page's log-out button: the session cookie goes; the
+    /// device (and trusted-browser) cookies stay, as the contract says.
     pub(crate) async fn logout(&self) -> Result {
         self.goto("/").await?;
         self.click("main form[action='/logout'] button").await?;
@@ -145,13 +147,42 @@ impl Browser {
         if self.path().await? != "/" {
             return Err(format!("logged out, but landed on {}", self.path().await?));
         }
-        // Clear-Site-Data has removed every cookie of the site.
-        let left = self.client.get_all_cookies().await.map_err(err)?;
-        if !left.is_empty() {
-            let names: Vec<_> = left.iter().map(|c| c.name().to_string()).collect();
-            return Err(format!("cookies left after logout: {names:?}"));
+        let left = self.cookie_names().await?;
+        if left.iter().any(|n| n == "session") {
+            return Err(format!("the session cookie outlived the log-out: {left:?}"));
         }
         Ok(())
+    }
+
+    /// The log-out page's "Log out and forget this browser": every cookie
+    /// of the site goes (`Clear-Site-Data`).
+    pub(crate) async fn logout_and_forget(&self) -> Result {
+        self.goto("/logout").await?;
+        self.click("main form[action='/logout'] input[name=forget] ~ button")
+            .await?;
+        self.expect_text("Logged out successfully.").await?;
+        let left = self.cookie_names().await?;
+        if !left.is_empty() {
+            return Err(format!(
+                "cookies left after forgetting the browser: {left:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn cookie_names(&self) -> Result<Vec<String>> {
+        let all = self.client.get_all_cookies().await.map_err(err)?;
+        Ok(all.iter().map(|c| c.name().to_string()).collect())
+    }
+
+    /// The text of the first element `css` matches.
+    pub(crate) async fn text_of(&self, css: &str) -> Result<String> {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))?;
+        el.text().await.map_err(err)
     }
 
     /// Runs axe-core on the page; serious and critical violations fail.

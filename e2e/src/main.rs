@@ -26,6 +26,7 @@ mod browser;
 mod flows;
 mod lifecycle;
 mod sweep;
+mod two_factor;
 use browser::Browser;
 use flows::{
     account_asks_to_log_in_then_returns, register_greet_account_logout,
@@ -349,6 +350,10 @@ async fn run_flows(cx: &Ctx) -> bool {
         change_password_signs_out_the_other_browser(cx)
     );
     flow!("delete the account", delete_the_account(cx));
+    flow!(
+        "two-factor: on, recovery code, trusted browser, forgotten, code, off",
+        two_factor::two_factor_sign_in(cx)
+    );
     // Last: it visits what the flows above did not.
     flow!(
         "every page of the route table, checked with axe and at 375 px",

@@ -46,6 +46,14 @@ pub(crate) async fn every_page_in_the_route_table(cx: &Ctx) -> Result {
             ));
             continue;
         }
+        if r.access == Access::SecondStep {
+            problems.push(format!(
+                "GET {} is the second step of a sign-in and no flow opened it: add it to \
+                 the flow in e2e/src/two_factor.rs",
+                r.path
+            ));
+            continue;
+        }
         if let Err(e) = visit(cx, r).await {
             problems.push(format!("GET {}: {e}", r.path));
         }

@@ -72,7 +72,7 @@ impl App {
     fn with_views(config: Config, clock: Arc<dyn Clock>, views: Views) -> Result<Self, InitError> {
         Ok(App {
             store: Store::new(store::client(&config)?, &config),
-            keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
+            keys: config.keys(),
             hasher: Hasher::new(&config)?,
             views,
             config,

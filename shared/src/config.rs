@@ -31,6 +31,12 @@ pub struct Config {
     pub(crate) secret: Vec<u8>,
     /// A retired secret that still verifies cookies during a rotation.
     pub(crate) previous_secret: Option<Vec<u8>>,
+    /// Keys the two-factor data at rest (`DATA_SECRET`): sealed
+    /// authenticator secrets, recovery codes' hashes. Unset (local, tests):
+    /// derived from `SESSION_SECRET` under its own purpose.
+    pub(crate) data_secret: Option<Vec<u8>>,
+    /// A retired data secret, which still opens what it sealed.
+    pub(crate) data_previous: Option<Vec<u8>>,
     pub(crate) password_min_length: usize,
     pub(crate) login: LoginLimits,
     /// Registration attempts allowed per source IP per hour.
@@ -139,6 +145,8 @@ impl Config {
             }
             p => p.map(String::into_bytes),
         };
+        let data_secret = optional_secret(&get, "DATA_SECRET")?;
+        let data_previous = optional_secret(&get, "DATA_SECRET_PREVIOUS")?;
         let password_min_length = number(&get, "PASSWORD_MIN_LENGTH", 8, 8, 128)?;
         Ok(Config {
             users_table: text("USERS_TABLE", "users"),
@@ -152,6 +160,8 @@ impl Config {
                 .unwrap_or_else(|| "us-east-1".to_string()),
             secret,
             previous_secret,
+            data_secret,
+            data_previous,
             password_min_length: password_min_length as usize,
             login: LoginLimits {
                 per_user: 5,
@@ -165,6 +175,32 @@ impl Config {
             warm_up: flag(&get, "DYNAMODB_WARM_UP")?,
             plain_http: flag(&get, "LOCAL_PLAIN_HTTP")?,
         })
+    }
+}
+
+/// A secret that may be unset, but when set is at least 32 bytes.
+fn optional_secret(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<Vec<u8>>, ConfigError> {
+    match get(name).filter(|s| !s.is_empty()) {
+        Some(s) if s.len() < MIN_SECRET_BYTES => Err(ConfigError::SecretTooShort {
+            name,
+            min: MIN_SECRET_BYTES,
+        }),
+        s => Ok(s.map(String::into_bytes)),
+    }
+}
+
+impl Config {
+    /// Every key, derived once: the cookie secret's (and its retired one's)
+    /// and the data secret's.
+    pub(crate) fn keys(&self) -> crate::crypto::Keys {
+        let keys = crate::crypto::Keys::new(&self.secret, self.previous_secret.as_deref());
+        match &self.data_secret {
+            Some(data) => keys.with_data(data, self.data_previous.as_deref()),
+            None => keys,
+        }
     }
 }
 

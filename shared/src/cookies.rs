@@ -12,6 +12,10 @@ pub(crate) const FLASH: &str = "flash";
 pub(crate) const RESET: &str = "reset";
 /// The device cookie (`device.rs`): long-lived, signed, per account.
 pub(crate) const DEVICE: &str = "device";
+/// A trusted browser (two-factor sign-in skips the code): 30 days.
+pub(crate) const TRUSTED: &str = "trusted";
+/// A sign-in waiting for its code: 5 minutes.
+pub(crate) const PENDING: &str = "pending";
 
 /// What a cookie's MAC covers: the name as well as the value, so a value
 /// signed for one cookie is worthless in another.

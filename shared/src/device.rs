@@ -105,6 +105,9 @@ mod tests {
             email_confirmed: false,
             reset_hash: None,
             confirm_hash: None,
+            totp: None,
+            totp_step: 0,
+            recovery: Vec::new(),
         }
     }
 

@@ -17,6 +17,10 @@ pub(crate) const BAD_USERNAME: &str =
 pub(crate) const BAD_EMAIL: &str = "Please enter a valid email address (at most 120 characters).";
 pub(crate) const INCORRECT_PASSWORD: &str = "Incorrect password.";
 pub(crate) const TOO_MANY_CHANGES: &str = "Too many password changes. Try again later.";
+pub(crate) const INCORRECT_CODE: &str = "Incorrect code.";
+pub(crate) const CODE_USED: &str = "That code was already used. Wait for the next one.";
+pub(crate) const SETUP_EXPIRED: &str =
+    "That set-up has expired. Scan the new code below and try again.";
 
 /// A message for the next page, as a typed value: the flash cookie carries
 /// these, and what a notice makes the server do (logout's
@@ -30,6 +34,8 @@ pub(crate) enum Notice {
         username: String,
     },
     LoggedOut,
+    /// Logged out, and this browser forgotten (its cookies cleared).
+    LoggedOutForgotten,
     LogInFirst,
     SessionEnded,
     OthersEnded,
@@ -41,6 +47,12 @@ pub(crate) enum Notice {
     ConfirmSent,
     AlreadyConfirmed,
     AccountDeleted,
+    /// After signing in with a recovery code.
+    RecoveryCodesLeft {
+        left: usize,
+    },
+    TwoFactorOff,
+    TrustedForgotten,
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -65,7 +77,7 @@ impl Notice {
                 format!("Registration successful, welcome {username}!")
             }
             Notice::WelcomeBack { username } => format!("Welcome back, {username}!"),
-            Notice::LoggedOut => "Logged out successfully.".into(),
+            Notice::LoggedOut | Notice::LoggedOutForgotten => "Logged out successfully.".into(),
             Notice::LogInFirst => "Please log in first.".into(),
             Notice::SessionEnded => "Session signed out.".into(),
             Notice::OthersEnded => "Signed out of all other sessions.".into(),
@@ -76,6 +88,9 @@ impl Notice {
             Notice::ConfirmSent => "We have sent a new confirmation link.".into(),
             Notice::AlreadyConfirmed => "Your email address is already confirmed.".into(),
             Notice::AccountDeleted => "Your account has been deleted.".into(),
+            Notice::RecoveryCodesLeft { left } => format!("You have {left} recovery codes left."),
+            Notice::TwoFactorOff => "Two-factor authentication is off.".into(),
+            Notice::TrustedForgotten => "Trusted browser forgotten.".into(),
         }
     }
 
@@ -83,6 +98,6 @@ impl Notice {
     /// one a browser lands on after logging out (see `web::logout`) or
     /// after deleting its account.
     pub(crate) fn clears_site_data(&self) -> bool {
-        matches!(self, Notice::LoggedOut | Notice::AccountDeleted)
+        matches!(self, Notice::LoggedOutForgotten | Notice::AccountDeleted)
     }
 }

@@ -12,9 +12,6 @@
 //! unreadable): qrcodegen raises it when the same version has room.
 //! The SVG has no intrinsic size: the `<img>` sets it.
 
-// Wired in by the two-factor routes.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use qrcodegen::{QrCode, QrCodeEcc};

@@ -10,7 +10,10 @@ use crate::app::App;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
-use crate::web::{account, delete, email, home, login, logout, password, register, reset, Stop};
+use crate::web::{
+    account, delete, email, home, login, logout, password, register, reset, second_step,
+    two_factor, Stop,
+};
 
 /// Which Lambda function is running: each serves only its own routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +29,12 @@ pub enum Function {
     Delete,
     /// Confirming the email address (no Argon2).
     Email,
+    /// Two-factor sign-in's settings: turning it on and off, new recovery
+    /// codes (Argon2, to check the password).
+    TwoFactor,
+    /// The second step of a two-factor sign-in (no Argon2: the password
+    /// was checked by `login`).
+    TwoStep,
 }
 
 /// What answers a route: one variant per handler, called by the one match
@@ -54,11 +63,23 @@ pub(crate) enum Handler {
     DeleteSubmit,
     EmailVerify,
     EmailResend,
+    ForgetTrusted,
+    TwoFactorPage,
+    TwoFactorEnable,
+    TwoFactorCodes,
+    TwoFactorDisable,
+    SecondStepForm,
+    SecondStepSubmit,
 }
 
 impl Handler {
     async fn call(self, app: &App, req: &Req) -> Result<Reply, AppError> {
-        self.answer(app, req).await.or_else(Stop::into_result)
+        // On the heap: the match's future is as large as the largest
+        // handler's (tens of KiB with the SDK's futures inside), and a
+        // runtime worker's stack is 2 MiB.
+        Box::pin(self.answer(app, req))
+            .await
+            .or_else(Stop::into_result)
     }
 
     async fn answer(self, app: &App, req: &Req) -> Result<Reply, Stop> {
@@ -83,6 +104,13 @@ impl Handler {
             Handler::DeleteSubmit => delete::submit(app, req).await,
             Handler::EmailVerify => email::verify(app, req).await,
             Handler::EmailResend => email::resend(app, req).await,
+            Handler::ForgetTrusted => account::forget_trusted(app, req).await,
+            Handler::TwoFactorPage => two_factor::page(app, req).await,
+            Handler::TwoFactorEnable => two_factor::enable(app, req).await,
+            Handler::TwoFactorCodes => two_factor::new_codes(app, req).await,
+            Handler::TwoFactorDisable => two_factor::disable(app, req).await,
+            Handler::SecondStepForm => second_step::form(app, req).await,
+            Handler::SecondStepSubmit => second_step::submit(app, req).await,
         }
     }
 }
@@ -102,6 +130,9 @@ pub enum Access {
     Guests,
     /// The holder of a one-time link (its token in the query or its cookie).
     LinkHolder,
+    /// A sign-in waiting for its second factor (its cookie): anyone else
+    /// is sent to log in, a signed-in person home.
+    SecondStep,
 }
 
 /// One route: who serves it, what answers it, the page it renders, who
@@ -138,22 +169,28 @@ const fn route(
 
 impl Route {
     /// The page a visitor sent to log in from this route comes back to:
-    /// the page itself, or, for a form's post, the page that has the form
-    /// (the account page for the forms that live there).
+    /// the page itself, or, for a form's post, the page that has the form:
+    /// the nearest page up its path (`/account/two-factor/disable` comes
+    /// back to `/account/two-factor`, the session forms to `/account`).
     pub fn back(&self) -> &'static str {
-        let page = ROUTES
-            .iter()
-            .any(|r| r.method == "GET" && r.path == self.path && r.page.is_some());
-        if page {
-            self.path
-        } else {
-            "/account"
+        let mut path = self.path;
+        loop {
+            let page = ROUTES
+                .iter()
+                .find(|r| r.method == "GET" && r.path == path && r.page.is_some());
+            if let Some(page) = page {
+                return page.path;
+            }
+            match path.rsplit_once('/') {
+                Some((up, _)) if !up.is_empty() => path = up,
+                _ => return "/",
+            }
         }
     }
 }
 
-use Access::{Anyone, Guests, LinkHolder, Members};
-use Function::{Delete, Email, Home, Login, Logout, Password, Register};
+use Access::{Anyone, Guests, LinkHolder, Members, SecondStep};
+use Function::{Delete, Email, Home, Login, Logout, Password, Register, TwoFactor, TwoStep};
 
 /// Every route. template.yaml, the Cargo.toml router and the README must
 /// say the same: tests check each against this table.
@@ -163,8 +200,11 @@ pub static ROUTES: &[Route] = &[
     route("GET",  "/account",                         Home,     Handler::AccountShow,          Some(account::PAGE),     Members),
     route("POST", "/account/sessions/revoke",         Home,     Handler::AccountRevoke,        None,                    Members),
     route("POST", "/account/sessions/revoke-others",  Home,     Handler::AccountRevokeOthers,  None,                    Members),
+    route("POST", "/account/trusted-browsers/forget", Home,     Handler::ForgetTrusted,        None,                    Members),
     route("GET",  "/login",                           Login,    Handler::LoginForm,            Some(login::PAGE),       Guests),
     route("POST", "/login",                           Login,    Handler::LoginSubmit,          Some(login::PAGE),       Guests),
+    route("GET",  "/login/two-factor",                TwoStep,  Handler::SecondStepForm,       Some(second_step::PAGE), SecondStep),
+    route("POST", "/login/two-factor",                TwoStep,  Handler::SecondStepSubmit,     Some(second_step::PAGE), SecondStep),
     route("GET",  "/register",                        Register, Handler::RegisterForm,         Some(register::PAGE),    Guests),
     route("POST", "/register",                        Register, Handler::RegisterSubmit,       Some(register::PAGE),    Guests),
     route("GET",  "/logout",                          Logout,   Handler::LogoutConfirm,        Some(logout::PAGE),      Members),
@@ -179,6 +219,10 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/account/delete",                  Delete,   Handler::DeleteSubmit,         Some(delete::PAGE),      Members),
     route("GET",  "/email/verify",                    Email,    Handler::EmailVerify,          None,                    LinkHolder),
     route("POST", "/account/email/resend",            Email,    Handler::EmailResend,          None,                    Members),
+    route("GET",  "/account/two-factor",              TwoFactor, Handler::TwoFactorPage,       Some(two_factor::PAGE),  Members),
+    route("POST", "/account/two-factor",              TwoFactor, Handler::TwoFactorEnable,     Some(two_factor::PAGE),  Members),
+    route("POST", "/account/two-factor/recovery-codes", TwoFactor, Handler::TwoFactorCodes,    Some(two_factor::PAGE),  Members),
+    route("POST", "/account/two-factor/disable",      TwoFactor, Handler::TwoFactorDisable,    Some(two_factor::PAGE),  Members),
 ];
 
 impl Function {
@@ -209,6 +253,8 @@ impl Function {
             Password => "password",
             Delete => "delete",
             Email => "email",
+            TwoFactor => "twofactor",
+            TwoStep => "twostep",
         }
     }
 }
@@ -281,5 +327,10 @@ mod tests {
         assert_eq!(back("POST", "/account/delete"), "/account/delete");
         assert_eq!(back("POST", "/account/sessions/revoke"), "/account");
         assert_eq!(back("POST", "/account/email/resend"), "/account");
+        assert_eq!(
+            back("POST", "/account/two-factor/disable"),
+            "/account/two-factor"
+        );
+        assert_eq!(back("GET", "/email/verify"), "/");
     }
 }

@@ -97,10 +97,11 @@ async fn main() {
     // Each function's first and warm invocations: a typical page for it,
     // signed in where that costs a DynamoDB read.
     // What each must answer: the page (200), or the invalid-link page
-    // (400: no token), or the mailer's batch answer.
-    let (ok, invalid_link, batch) = (
+    // (400: no token), or a redirect (303), or the mailer's batch answer.
+    let (ok, invalid_link, redirect, batch) = (
         "\"statusCode\":200",
         "\"statusCode\":400",
+        "\"statusCode\":303",
         "batchItemFailures",
     );
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
@@ -120,6 +121,17 @@ async fn main() {
             "email",
             vec![ev("GET", "/email/verify", &[]); 6],
             invalid_link,
+        ),
+        (
+            "twofactor",
+            vec![ev("GET", "/account/two-factor", &session); 6],
+            ok,
+        ),
+        // No sign-in waiting: sent to log in.
+        (
+            "twostep",
+            vec![ev("GET", "/login/two-factor", &[]); 6],
+            redirect,
         ),
         ("mailer", vec![r#"{"Records":[]}"#.to_string(); 6], batch),
     ];

@@ -42,6 +42,7 @@ async fn main() {
     bench::send(&app, &mut jar, "POST", "/login", Some(&body), 303).await;
     rows.push(("POST /login (device cookie)", usage()));
     rows.push(("POST /login (locked)", locked(&app).await));
+    two_factor_rows(&app, &mut rows).await;
     lifecycle_rows(&app, &mut rows).await;
     print(rows);
 }
@@ -62,6 +63,76 @@ async fn locked(app: &std::sync::Arc<shared::App>) -> shared::testing::UsageCoun
     app.usage();
     bench::send(&app, &mut other, "POST", "/login", Some(&wrong), 429).await;
     app.usage()
+}
+
+/// Two-factor sign-in, each step once: set up, turn on, the password step
+/// (pending), the code step (with "trust"), then the trusted browser's
+/// sign-in.
+async fn two_factor_rows(
+    app: &std::sync::Arc<shared::App>,
+    rows: &mut Vec<(&'static str, shared::testing::UsageCount)>,
+) {
+    use shared::testing::{totp_code, totp_secret, Browser};
+    const PASSWORD: &str = "bench-password-123";
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let usage = || app.usage();
+    let mut b = Browser::new(app.clone(), true);
+    b.register("Second", "second@example.com", PASSWORD).await;
+    usage();
+    let page = b.get("/account/two-factor").await;
+    rows.push(("GET /account/two-factor", usage()));
+    let key = totp_secret(&page).expect("the set-up key");
+    let code = totp_code(&key, now());
+    let fields = [
+        ("csrf_token", page.csrf()),
+        ("password", PASSWORD.into()),
+        ("code", code),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post("/account/two-factor", &fields).await.status, 200);
+    rows.push(("POST /account/two-factor (on)", usage()));
+    let mut t = Browser::new(app.clone(), true);
+    let form = t.get("/login").await;
+    usage();
+    let fields = [
+        ("username", "second"),
+        ("password", PASSWORD),
+        ("csrf_token", &form.csrf()),
+    ];
+    assert_eq!(
+        t.post("/login", &fields).await.location(),
+        Some("/login/two-factor")
+    );
+    rows.push(("POST /login (2FA: pending)", usage()));
+    let form = t.get("/login/two-factor").await;
+    rows.push(("GET /login/two-factor", usage()));
+    // The next step's code: this one was used turning it on.
+    let code = totp_code(&key, now() + 30);
+    let fields = [
+        ("csrf_token", form.csrf()),
+        ("code", code),
+        ("trust", "on".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        t.post("/login/two-factor", &fields).await.location(),
+        Some("/")
+    );
+    rows.push(("POST /login/two-factor", usage()));
+    t.cookies.retain(|(n, _)| !n.ends_with("session"));
+    let form = t.get("/login").await;
+    usage();
+    let fields = [
+        ("username", "second"),
+        ("password", PASSWORD),
+        ("csrf_token", &form.csrf()),
+    ];
+    assert_eq!(t.post("/login", &fields).await.location(), Some("/"));
+    rows.push(("POST /login (trusted browser)", usage()));
 }
 
 fn print(rows: Vec<(&str, shared::testing::UsageCount)>) {

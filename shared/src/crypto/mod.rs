@@ -124,6 +124,15 @@ pub struct Keys {
     recovery: KeyPair,
 }
 
+/// The data secret's purposes: what it protects lives as long as an
+/// account, so it does not rotate with the cookie secret.
+fn data_keys(data: &[u8], previous: Option<&[u8]>) -> (KeyPair, KeyPair) {
+    (
+        KeyPair::derive(data, previous, b"totp-seal/v1"),
+        KeyPair::derive(data, previous, b"recovery-code/v1"),
+    )
+}
+
 impl Keys {
     pub fn new(secret: &[u8], previous: Option<&[u8]>) -> Self {
         Keys {
@@ -134,6 +143,17 @@ impl Keys {
             seal: KeyPair::derive(secret, previous, b"totp-seal/v1"),
             recovery: KeyPair::derive(secret, previous, b"recovery-code/v1"),
         }
+    }
+
+    /// These keys, with the two-factor data (the sealed authenticator
+    /// secrets, the recovery codes' hashes) keyed by `data` instead of the
+    /// cookie secret (`DATA_SECRET`): rotating the cookie secret, which
+    /// drops its previous value after 30 days, must not make an account's
+    /// second factor unreadable. `previous` still opens what was sealed
+    /// under a retired data secret.
+    pub fn with_data(mut self, data: &[u8], previous: Option<&[u8]>) -> Self {
+        (self.seal, self.recovery) = data_keys(data, previous);
+        self
     }
 
     /// An HMAC of a person's name for logs and counters, so neither holds it

@@ -11,9 +11,6 @@
 //! During a rotation a code may have been hashed under the previous key, so
 //! a check looks for either hash (`hashes_for_check`).
 
-// Wired in by the two-factor routes.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use super::{base32, hex, hmac, Keys};
 use rand_core::{OsRng, RngCore};
 
@@ -228,5 +225,18 @@ mod tests {
         assert!(!after.contains(&stored));
         // Nor does another account's check find it.
         assert!(!hashes_for_check(&rotated, "bob", &code).contains(&stored));
+    }
+
+    proptest::proptest! {
+        /// Anything typed is refused or comes out in the one stored form,
+        /// which stays as it is.
+        #[test]
+        fn typing_anything_gives_the_stored_form_or_nothing(typed in "[ -~]{0,70}|[a-zA-Z2-7 -]{20,30}") {
+            if let Some(normal) = normalize(&typed) {
+                proptest::prop_assert_eq!(normal.len(), 20);
+                proptest::prop_assert!(normal.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7')));
+                proptest::prop_assert_eq!(normalize(&normal), Some(normal.clone()));
+            }
+        }
     }
 }

@@ -15,9 +15,6 @@
 //! The 96-bit nonce is random: with one key, random nonces stay safe far
 //! beyond the number of secrets this service will ever seal (2^32).
 
-// Wired in by the two-factor routes.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use super::Keys;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -14,9 +14,6 @@
 //! the digest 0.10 that hmac 0.12 and sha2 0.10 use) is the only crate
 //! added; percent-encoding was already linked through the SDK.
 
-// Wired in by the two-factor routes.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use super::base32;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -78,6 +75,8 @@ impl Secret {
 
     /// The secret from its base32 text (as shown on the page); `None` for
     /// anything but 32 canonical characters.
+    /// Only the tests read a key back (as an authenticator app does).
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn from_base32(text: &str) -> Option<Secret> {
         Secret::from_bytes(&base32::decode(text)?)
     }
@@ -290,5 +289,19 @@ mod tests {
         // The scheme's `:` and the label's; one query of two parameters.
         assert_eq!(uri.matches(':').count(), 2);
         assert_eq!((uri.matches('?').count(), uri.matches('&').count()), (1, 1));
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, only the three codes around now are taken.
+        #[test]
+        fn only_the_codes_around_now_match(typed in "[0-9]{6}|[ -~]{0,10}", now in 0i64..4_000_000_000) {
+            let secret = Secret::from_bytes(RFC_SEED).unwrap();
+            let near: Vec<String> = (-1..=1).map(|d| code_at(&secret, step(now) + d)).collect();
+            let found = matching_step(&secret, &typed, now);
+            proptest::prop_assert_eq!(found.is_some(), near.contains(&typed));
+            if let Some(s) = found {
+                proptest::prop_assert_eq!(code_at(&secret, s), typed);
+            }
+        }
     }
 }

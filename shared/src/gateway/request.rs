@@ -59,6 +59,10 @@ pub(crate) struct Req {
     pub(crate) reset: Option<(String, i64)>,
     /// The device cookie, when correctly signed and shaped.
     pub(crate) device: Option<Device>,
+    /// The trusted-browser cookie's `(account_id, token)`, when signed.
+    pub(crate) trusted: Option<(String, String)>,
+    /// The pending sign-in cookie's `(account_id, token)`, when signed.
+    pub(crate) pending: Option<(String, String)>,
     /// Where a visitor sent to log in from here comes back to: set by the
     /// router from the route (`Route::back`).
     pub(crate) back: &'static str,
@@ -116,6 +120,8 @@ impl Req {
             device: find(cookies::DEVICE)
                 .and_then(|c| cookies::verify(keys, c))
                 .and_then(|v| Device::parse(&v)),
+            trusted: account_token(keys, find(cookies::TRUSTED)),
+            pending: account_token(keys, find(cookies::PENDING)),
             headers,
             body,
             secure,
@@ -177,6 +183,14 @@ fn reset_cookie(value: &str) -> Option<(String, i64)> {
     let (token, issued) = value.split_once(':')?;
     let issued = issued.parse().ok()?;
     crypto::is_link_token(token).then(|| (token.to_string(), issued))
+}
+
+/// A signed `account_id:token` cookie's two parts (the trusted-browser and
+/// pending sign-in cookies are shaped like the session's).
+fn account_token(keys: &Keys, cookie: Option<&Cookie<'static>>) -> Option<(String, String)> {
+    let value = cookies::verify(keys, cookie?)?;
+    let (account_id, token) = session::parse_cookie_value(&value)?;
+    Some((account_id.to_string(), token.to_string()))
 }
 
 /// The session cookie's `(account_id, token)` if correctly signed and shaped.

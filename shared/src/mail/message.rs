@@ -38,6 +38,10 @@ fn subject(kind: MailKind, site: &str) -> String {
         MailKind::Confirm => format!("Confirm your email address for {site}"),
         MailKind::Reset => format!("Reset your {site} password"),
         MailKind::PasswordChanged => format!("Your {site} password was changed"),
+        notice => match notice.notice() {
+            Some((subject, _)) => format!("{site}: {subject}"),
+            None => site.to_string(),
+        },
     }
 }
 
@@ -54,7 +58,15 @@ pub(crate) fn build(
     ctx.insert("site_url", site_url);
     ctx.insert("username", letter.username);
     ctx.insert("link", &letter.link);
-    let name = letter.kind.as_str();
+    // Settings notices share one template, with what happened.
+    let name = match letter.kind.notice() {
+        Some((subject, what)) => {
+            ctx.insert("subject", subject);
+            ctx.insert("what", what);
+            "notice"
+        }
+        None => letter.kind.as_str(),
+    };
     let text = tera
         .render(&format!("mail/{name}.txt"), &ctx)
         .map_err(|e| e.to_string())?;

@@ -71,7 +71,7 @@ impl Mailer {
         };
         Ok(Mailer {
             store: Store::new(store::client(&config)?, &config),
-            keys: Keys::new(&config.secret, config.previous_secret.as_deref()),
+            keys: config.keys(),
             templates: message::templates()?,
             sender: send::Sender::new(&config)?,
             clock,
@@ -247,9 +247,9 @@ impl Mailer {
     /// still the account's newest.
     fn link(&self, item: &MailItem, r: &Recipient) -> Result<Option<String>, &'static str> {
         let (current, path) = match item.kind {
-            MailKind::PasswordChanged => return Ok(None),
             MailKind::Reset => (&r.reset_hash, "/password/reset"),
             MailKind::Welcome | MailKind::Confirm => (&r.confirm_hash, "/email/verify"),
+            _ => return Ok(None),
         };
         if current.as_deref() != Some(item.hash()) {
             return Err("link replaced or used");

@@ -15,8 +15,11 @@
 //! Writes that must happen together go through one transaction (`tx.rs`).
 
 mod batch;
+mod browsers;
 mod client;
 mod item;
+mod rows;
+mod second_factor;
 mod sessions;
 #[cfg(feature = "test-util")]
 mod tables;
@@ -34,8 +37,11 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::Config;
 
+pub(crate) use browsers::{Pending, Setup, Trusted};
 pub(crate) use client::{client, credentials, http_client, timeouts, RootsError};
-pub(crate) use sessions::{AccountRow, Partition, Session};
+pub(crate) use rows::{AccountRow, RowChange};
+pub(crate) use second_factor::Proof;
+pub(crate) use sessions::{Method, Partition, Session};
 #[cfg(feature = "test-util")]
 pub use tables::TableCheck;
 pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};

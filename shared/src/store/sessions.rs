@@ -1,11 +1,12 @@
 //! Signed-in browsers, one partition per account (`account_id`, the
 //! account's random id, never its name), sorted by `sk`:
 //!
-//! - `account`: the account's row: who it is (name, address, member
-//!   since, so a page costs no read of the users table) and its sessions'
-//!   `epoch`;
+//! - `account`: the account's row (`rows.rs`): who it is, its sessions'
+//!   `epoch`, its generation;
 //! - `session#<SHA-256 of the token>`: one per signed-in browser, with the
-//!   epoch it was issued under.
+//!   epoch it was issued under, and how it signed in;
+//! - trusted browsers, pending sign-ins, the set-up secret, forgotten
+//!   devices (`browsers.rs`).
 //!
 //! A session counts only while its epoch is the row's. Ending every
 //! session of an account (a password change or reset, "sign out everywhere
@@ -19,30 +20,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
+use super::browsers::{Pending, Setup, Trusted, PENDING_PREFIX, SETUP_SK, TRUSTED_PREFIX};
 use super::item::{get_n, get_s, n, s, Item};
+use super::rows::{AccountRow, ACCOUNT_SK};
 use super::tx::{Cond, Tx};
 use super::usage::Counted;
 use super::{bug, send, unavailable, unless_gone, Result, Store};
 
-/// The sort key of the account's row.
-pub(crate) const ACCOUNT_SK: &str = "account";
 const SESSION_PREFIX: &str = "session#";
-
-/// The account's row in its sessions partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AccountRow {
-    pub(crate) account_id: String,
-    /// The case-folded username (the users table's key).
-    pub(crate) user_key: String,
-    pub(crate) username: String,
-    pub(crate) email: String,
-    pub(crate) member_since: i64,
-    /// Mirrors the account's flag (written in the same transactions), so
-    /// `/account` needs no read of the users table.
-    pub(crate) email_confirmed: bool,
-    /// Sessions issued under another epoch are ended.
-    pub(crate) epoch: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {
@@ -58,6 +43,42 @@ pub(crate) struct Session {
     pub(crate) remember: bool,
     pub(crate) user_agent: String,
     pub(crate) source_ip: String,
+    pub(crate) method: Method,
+}
+
+/// How a session signed in, as `/account` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Password,
+    PasswordAndCode,
+    PasswordAndRecoveryCode,
+    TrustedBrowser,
+    Passkey,
+}
+
+impl Method {
+    const ALL: [Method; 5] = [
+        Method::Password,
+        Method::PasswordAndCode,
+        Method::PasswordAndRecoveryCode,
+        Method::TrustedBrowser,
+        Method::Passkey,
+    ];
+
+    /// What the sessions list says (and the item stores).
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+            Method::PasswordAndCode => "password + code",
+            Method::PasswordAndRecoveryCode => "password + recovery code",
+            Method::TrustedBrowser => "password (trusted browser)",
+            Method::Passkey => "passkey",
+        }
+    }
+
+    fn parse(v: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.label() == v)
+    }
 }
 
 /// Everything in an account's partition that a page or a flow needs.
@@ -66,6 +87,13 @@ pub(crate) struct Partition {
     pub(crate) account: Option<AccountRow>,
     /// Every stored session, ended and expired ones included.
     pub(crate) sessions: Vec<Session>,
+    /// Every stored trusted browser (`Trusted::counts` says which count).
+    pub(crate) trusted: Vec<Trusted>,
+    pub(crate) pending: Vec<Pending>,
+    pub(crate) setup: Option<Setup>,
+    /// The keys of every other item (the set-up secret, forgotten
+    /// devices): they go with the account.
+    rest: Vec<Item>,
 }
 
 impl Partition {
@@ -80,65 +108,92 @@ impl Partition {
             .collect()
     }
 
-    /// The stored sessions that no longer count (cleaned up after a flow
-    /// that ended them).
+    /// The stored sessions that no longer count.
     pub(crate) fn dead(&self, now: i64) -> Vec<&Session> {
         self.sessions
             .iter()
             .filter(|s| !self.account.as_ref().is_some_and(|row| s.is_live(row, now)))
             .collect()
     }
+
+    /// The trusted browsers that count at `now`.
+    pub(crate) fn trusted_now(&self, now: i64) -> Vec<&Trusted> {
+        let Some(row) = &self.account else {
+            return Vec::new();
+        };
+        self.trusted
+            .iter()
+            .filter(|t| t.counts(row.generation, now))
+            .collect()
+    }
+
+    /// The keys of every stored item that no longer counts (sessions,
+    /// trusted browsers and pending sign-ins of another epoch or
+    /// generation, or past their time; every item once the account is
+    /// gone): what a clean-up removes.
+    pub(crate) fn dead_keys(&self, now: i64) -> Vec<Item> {
+        let row = self.account.as_ref();
+        let mut keys: Vec<Item> = self
+            .dead(now)
+            .iter()
+            .map(|s| key(&s.account_id, &session_sk(&s.token_hash)))
+            .collect();
+        for t in &self.trusted {
+            if !row.is_some_and(|r| t.counts(r.generation, now)) {
+                keys.push(key(&t.account_id, &t.sk()));
+            }
+        }
+        for p in &self.pending {
+            if !row.is_some_and(|r| p.generation == r.generation && p.expires_at > now) {
+                keys.push(key(&p.account_id, &p.sk()));
+            }
+        }
+        if row.is_none() {
+            keys.extend(self.rest.iter().cloned());
+        }
+        keys
+    }
+
+    /// Files one item of the partition under its kind.
+    fn take(&mut self, item: &Item) {
+        let sk = item.get("sk").and_then(|v| v.as_s().ok());
+        match sk.map(String::as_str) {
+            Some(ACCOUNT_SK) => self.account = readable("account row", AccountRow::from_item(item)),
+            Some(SETUP_SK) => {
+                self.setup = readable("set-up", Setup::from_item(item));
+                self.keep_key(item);
+            }
+            Some(sk) if sk.starts_with(SESSION_PREFIX) => self
+                .sessions
+                .extend(readable("session", Session::from_item(item))),
+            Some(sk) if sk.starts_with(TRUSTED_PREFIX) => self
+                .trusted
+                .extend(readable("trusted browser", Trusted::from_item(item))),
+            Some(sk) if sk.starts_with(PENDING_PREFIX) => self
+                .pending
+                .extend(readable("pending sign-in", Pending::from_item(item))),
+            _ => self.keep_key(item),
+        }
+    }
+
+    fn keep_key(&mut self, item: &Item) {
+        let key: Item = item
+            .iter()
+            .filter(|(k, _)| *k == "account_id" || *k == "sk")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if key.len() == 2 {
+            self.rest.push(key);
+        }
+    }
 }
 
-pub(super) fn key(account_id: &str, sk: &str) -> Item {
+pub(crate) fn key(account_id: &str, sk: &str) -> Item {
     HashMap::from([("account_id".into(), s(account_id)), ("sk".into(), s(sk))])
 }
 
 fn session_sk(token_hash: &str) -> String {
     format!("{SESSION_PREFIX}{token_hash}")
-}
-
-impl AccountRow {
-    /// A new account's row: its sessions start at epoch 1.
-    pub(crate) fn new(user: &super::User) -> Self {
-        AccountRow {
-            account_id: user.account_id.clone(),
-            user_key: user.key.clone(),
-            username: user.username.clone(),
-            email: user.email.clone(),
-            member_since: user.created_at,
-            email_confirmed: user.email_confirmed,
-            epoch: 1,
-        }
-    }
-
-    pub(super) fn to_item(&self) -> Item {
-        let mut item = key(&self.account_id, ACCOUNT_SK);
-        item.extend([
-            ("user_key".into(), s(&self.user_key)),
-            ("username".into(), s(&self.username)),
-            ("email".into(), s(&self.email)),
-            ("member_since".into(), n(self.member_since)),
-            (
-                "email_confirmed".into(),
-                AttributeValue::Bool(self.email_confirmed),
-            ),
-            ("epoch".into(), n(self.epoch)),
-        ]);
-        item
-    }
-
-    pub(super) fn from_item(item: &Item) -> Result<Self> {
-        Ok(AccountRow {
-            account_id: get_s(item, "account_id")?,
-            user_key: get_s(item, "user_key")?,
-            username: get_s(item, "username")?,
-            email: get_s(item, "email")?,
-            member_since: get_n(item, "member_since")?,
-            email_confirmed: super::users::flag(item, "email_confirmed"),
-            epoch: get_n(item, "epoch")?,
-        })
-    }
 }
 
 impl Session {
@@ -158,6 +213,7 @@ impl Session {
             ("remember".into(), AttributeValue::Bool(self.remember)),
             ("user_agent".into(), s(&self.user_agent)),
             ("source_ip".into(), s(&self.source_ip)),
+            ("method".into(), s(self.method.label())),
         ]);
         item
     }
@@ -178,6 +234,11 @@ impl Session {
             remember: super::users::flag(item, "remember"),
             user_agent: get_s(item, "user_agent").unwrap_or_default(),
             source_ip: get_s(item, "source_ip").unwrap_or_default(),
+            // Sessions from before the field signed in with a password.
+            method: get_s(item, "method")
+                .ok()
+                .and_then(|m| Method::parse(&m))
+                .unwrap_or(Method::Password),
         })
     }
 }
@@ -242,16 +303,7 @@ impl Store {
                 .set_exclusive_start_key(start);
             let out = send!(self, Read, request).map_err(unavailable)?;
             for item in out.items() {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok());
-                match sk.map(String::as_str) {
-                    Some(ACCOUNT_SK) => {
-                        found.account = readable("account row", AccountRow::from_item(item))
-                    }
-                    Some(sk) if sk.starts_with(SESSION_PREFIX) => found
-                        .sessions
-                        .extend(readable("session", Session::from_item(item))),
-                    _ => {}
-                }
+                found.take(item);
             }
             match out.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
@@ -324,21 +376,16 @@ impl Store {
             .iter()
             .map(|s| key(&s.account_id, &session_sk(&s.token_hash)))
             .collect();
+        self.clean_up(keys).await
+    }
+
+    /// Removes items of a partition that count for nothing (`dead_keys`).
+    pub(crate) async fn clean_up(&self, keys: Vec<Item>) -> usize {
         self.batch_delete(&self.sessions, keys).await
     }
 }
 
 impl Tx<'_> {
-    /// The account's row, created with the account (its epoch 1).
-    pub(crate) fn put_account_row(self, row: &AccountRow) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        let cond = Cond {
-            expr: "attribute_not_exists(sk)",
-            values: Vec::new(),
-        };
-        self.put(&table, row.to_item(), Some(cond))
-    }
-
     pub(crate) fn put_session(self, session: &Session) -> Result<Self> {
         let table = self.store.sessions.clone();
         self.put(&table, session.to_item(), None)
@@ -363,47 +410,6 @@ impl Tx<'_> {
         self.delete(&table, k, Some(cond))
     }
 
-    /// The account's sessions are still in `epoch` (a new session of that
-    /// epoch counts only then; absent when the account was deleted).
-    pub(crate) fn check_epoch(self, account_id: &str, epoch: i64) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        let cond = Cond {
-            expr: "epoch = :e",
-            values: vec![(":e", n(epoch))],
-        };
-        self.check(&table, key(account_id, ACCOUNT_SK), cond)
-    }
-
-    /// Ends every session of the account issued under `epoch`, at once:
-    /// the row moves to `epoch + 1` (only from `epoch`).
-    pub(crate) fn advance_epoch(self, account_id: &str, epoch: i64) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        let cond = Cond {
-            expr: "epoch = :e",
-            values: vec![(":e", n(epoch)), (":next", n(epoch + 1))],
-        };
-        self.update(
-            &table,
-            key(account_id, ACCOUNT_SK),
-            "SET epoch = :next",
-            cond,
-            &[],
-        )
-    }
-
-    /// Ends every session of the account, whatever its epoch, and marks
-    /// the address confirmed (a reset: it has no session of its own to
-    /// carry over, and its link reached the address).
-    pub(crate) fn end_all_confirmed(self, account_id: &str) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        let cond = Cond {
-            expr: "attribute_exists(sk)",
-            values: vec![(":one", n(1)), (":t", AttributeValue::Bool(true))],
-        };
-        let expr = "SET email_confirmed = :t ADD epoch :one";
-        self.update(&table, key(account_id, ACCOUNT_SK), expr, cond, &[])
-    }
-
     /// Carries the acting session into the epoch `advance_epoch` moves to,
     /// only if it is still live: it stays signed in while the rest end.
     pub(crate) fn carry_session(self, session: &Session) -> Result<Self> {
@@ -414,23 +420,5 @@ impl Tx<'_> {
             values: vec![(":e", n(session.epoch)), (":next", n(session.epoch + 1))],
         };
         self.update(&table, k, "SET epoch = :next", cond, &[])
-    }
-
-    /// Marks the address confirmed on the row too (with the account's own
-    /// flag, in the same transaction).
-    pub(crate) fn row_confirmed(self, account_id: &str) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        let cond = Cond {
-            expr: "attribute_exists(sk)",
-            values: vec![(":t", AttributeValue::Bool(true))],
-        };
-        let k = key(account_id, ACCOUNT_SK);
-        self.update(&table, k, "SET email_confirmed = :t", cond, &[])
-    }
-
-    /// The account's row goes, and with it every session (deletion).
-    pub(crate) fn delete_account_row(self, account_id: &str) -> Result<Self> {
-        let table = self.store.sessions.clone();
-        self.delete(&table, key(account_id, ACCOUNT_SK), None)
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 use std::collections::HashMap;
 
 use super::item::{get_s, Item};
-use super::sessions::{AccountRow, ACCOUNT_SK};
+use super::rows::{AccountRow, ACCOUNT_SK};
 use super::tokens::TOKENS_BY_ACCOUNT;
 use super::{bug, unavailable, Result, Session, Store, StoreError, User};
 

@@ -25,6 +25,60 @@ pub(crate) enum MailKind {
     Reset,
     /// A notice that the password changed (always sent, no link).
     PasswordChanged,
+    /// Notices of the account's sign-in settings (no link).
+    TwoFactorOn,
+    TwoFactorOff,
+    RecoveryCodesNew,
+    RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
+}
+
+impl MailKind {
+    const ALL: [MailKind; 10] = [
+        MailKind::Welcome,
+        MailKind::Confirm,
+        MailKind::Reset,
+        MailKind::PasswordChanged,
+        MailKind::TwoFactorOn,
+        MailKind::TwoFactorOff,
+        MailKind::RecoveryCodesNew,
+        MailKind::RecoveryCodeUsed,
+        MailKind::PasskeyAdded,
+        MailKind::PasskeyRemoved,
+    ];
+
+    /// A settings notice's subject and what it says happened; `None` for
+    /// the kinds with templates of their own.
+    pub(crate) fn notice(self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            MailKind::TwoFactorOn => (
+                "Two-factor sign-in was turned on",
+                "Two-factor sign-in was just turned on for your account: signing in now takes a code from your authenticator app too.",
+            ),
+            MailKind::TwoFactorOff => (
+                "Two-factor sign-in was turned off",
+                "Two-factor sign-in was just turned off for your account, every other browser signed in to it was signed out, and its trusted browsers were forgotten.",
+            ),
+            MailKind::RecoveryCodesNew => (
+                "New recovery codes were made",
+                "New recovery codes were just made for your account; the earlier ones no longer work.",
+            ),
+            MailKind::RecoveryCodeUsed => (
+                "A recovery code was used to sign in",
+                "One of your recovery codes was just used to sign in to your account; it no longer works.",
+            ),
+            MailKind::PasskeyAdded => (
+                "A passkey was added",
+                "A passkey was just added to your account: it can now sign in without the password.",
+            ),
+            MailKind::PasskeyRemoved => (
+                "A passkey was removed",
+                "A passkey was just removed from your account.",
+            ),
+            _ => return None,
+        })
+    }
 }
 
 impl MailKind {
@@ -34,18 +88,17 @@ impl MailKind {
             MailKind::Confirm => "confirm",
             MailKind::Reset => "reset",
             MailKind::PasswordChanged => "password_changed",
+            MailKind::TwoFactorOn => "two_factor_on",
+            MailKind::TwoFactorOff => "two_factor_off",
+            MailKind::RecoveryCodesNew => "recovery_codes_new",
+            MailKind::RecoveryCodeUsed => "recovery_code_used",
+            MailKind::PasskeyAdded => "passkey_added",
+            MailKind::PasskeyRemoved => "passkey_removed",
         }
     }
 
     pub(crate) fn parse(v: &str) -> Option<MailKind> {
-        [
-            MailKind::Welcome,
-            MailKind::Confirm,
-            MailKind::Reset,
-            MailKind::PasswordChanged,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == v)
+        MailKind::ALL.into_iter().find(|k| k.as_str() == v)
     }
 
     /// The key prefix of the item (a link's kind, or a plain notice).
@@ -53,7 +106,7 @@ impl MailKind {
         match self {
             MailKind::Welcome | MailKind::Confirm => "CONFIRM#",
             MailKind::Reset => "RESET#",
-            MailKind::PasswordChanged => "MAIL#",
+            _ => "MAIL#",
         }
     }
 }

@@ -44,6 +44,13 @@ pub(crate) struct User {
     pub(crate) reset_hash: Option<String>,
     /// SHA-256 of the outstanding confirmation link's token, if any.
     pub(crate) confirm_hash: Option<String>,
+    /// Two-factor sign-in: the authenticator secret, sealed (`None`: off).
+    pub(crate) totp: Option<String>,
+    /// The last 30-second step whose code was accepted (each is accepted
+    /// once).
+    pub(crate) totp_step: i64,
+    /// The keyed hashes of the recovery codes not yet used.
+    pub(crate) recovery: Vec<String>,
 }
 
 /// What a registration found before hashing: the account that holds the
@@ -62,7 +69,7 @@ pub(super) fn email_pk(email_key: &str) -> String {
     format!("EMAIL#{email_key}")
 }
 
-fn pk(v: String) -> Item {
+pub(super) fn pk(v: String) -> Item {
     HashMap::from([("pk".to_string(), s(v))])
 }
 
@@ -76,7 +83,7 @@ fn pk(v: String) -> Item {
 /// `account_id`: IAM lets a function write every attribute its conditions
 /// name (`dynamodb:Attributes`), and no function but registration may
 /// write an account's id.
-fn unchanged(user: &User) -> Cond<'static> {
+pub(super) fn unchanged(user: &User) -> Cond<'static> {
     Cond {
         expr: "generation = :gen",
         values: vec![(":gen", n(user.generation))],
@@ -85,7 +92,7 @@ fn unchanged(user: &User) -> Cond<'static> {
 
 /// The stored hash is still the one just verified (hashes are salted:
 /// another account's, or the same account's after any change, differs).
-fn verified(user: &User) -> Cond<'static> {
+pub(super) fn verified(user: &User) -> Cond<'static> {
     Cond {
         expr: "password_hash = :verified",
         values: vec![(":verified", s(&user.password_hash))],
@@ -116,6 +123,13 @@ impl User {
         if self.email_confirmed {
             item.insert("email_confirmed".into(), AttributeValue::Bool(true));
         }
+        if let Some(totp) = &self.totp {
+            item.insert("totp".into(), s(totp));
+            item.insert("totp_step".into(), n(self.totp_step));
+        }
+        if !self.recovery.is_empty() {
+            item.insert("recovery".into(), AttributeValue::Ss(self.recovery.clone()));
+        }
         item
     }
 
@@ -136,6 +150,13 @@ impl User {
             email_confirmed: flag(item, "email_confirmed"),
             reset_hash: get_s(item, "reset_hash").ok(),
             confirm_hash: get_s(item, "confirm_hash").ok(),
+            totp: get_s(item, "totp").ok(),
+            totp_step: get_n(item, "totp_step").unwrap_or(0),
+            recovery: item
+                .get("recovery")
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }

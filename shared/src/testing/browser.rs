@@ -137,7 +137,7 @@ impl Page {
 
 /// A cookie-keeping client that speaks API Gateway v2 events to the app.
 pub struct Browser {
-    app: Arc<App>,
+    pub(super) app: Arc<App>,
     pub https: bool,
     pub cookies: Vec<(String, String)>,
     pub source_ip: String,

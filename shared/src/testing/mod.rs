@@ -11,6 +11,7 @@ mod faults;
 mod grants;
 mod hold;
 pub mod runtime_api;
+mod second_factor;
 pub mod ses_stub;
 pub mod streams;
 
@@ -20,6 +21,7 @@ use std::sync::Arc;
 pub use browser::{event, host, tamper, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
 pub use faults::{Fault, FaultInterceptor, Faults, Grant, Held};
+pub use second_factor::{recovery_codes, totp_code, totp_secret, TwoFactor};
 
 use crate::app::App;
 use crate::clock::Clock;
@@ -190,6 +192,9 @@ impl App {
             email_confirmed: false,
             reset_hash: None,
             confirm_hash: None,
+            totp: None,
+            totp_step: 0,
+            recovery: Vec::new(),
         };
         let row = crate::store::AccountRow::new(&user);
         let email_key = email.to_lowercase();
@@ -231,6 +236,7 @@ impl App {
                     remember: true,
                     user_agent: "planted".into(),
                     source_ip: "192.0.2.1".into(),
+                    method: crate::store::Method::Password,
                 };
                 let signed = crate::cookies::sign(&self.keys, cookie);
                 planted.push((s.public_id.clone(), signed.value().to_string()));
@@ -247,6 +253,31 @@ impl App {
     pub async fn stored_sessions(&self, account_id: &str) -> usize {
         let p = self.store.partition(account_id).await;
         p.expect("DynamoDB answers").sessions.len()
+    }
+
+    /// The sort keys of every item the sessions table holds for the
+    /// account `account_id` (its row, sessions, trusted browsers, pending
+    /// sign-ins, set-up key, forgotten devices), read whole.
+    pub async fn partition_keys(&self, account_id: &str) -> Vec<String> {
+        let sessions = self.config.sessions_table.clone();
+        let items = self
+            .store
+            .scan_all(&sessions)
+            .await
+            .expect("DynamoDB answers");
+        let id = aws_sdk_dynamodb::types::AttributeValue::S(account_id.to_string());
+        items
+            .iter()
+            .filter(|i| i.get("account_id") == Some(&id))
+            .filter_map(|i| i.get("sk")?.as_s().ok().cloned())
+            .collect()
+    }
+
+    /// The account `key`'s second factor as stored: whether it is on, and
+    /// how many recovery codes it has left.
+    pub async fn second_factor(&self, key: &str) -> Option<(bool, usize)> {
+        let user = self.store.get_user(key).await.expect("DynamoDB answers")?;
+        Some((user.totp.is_some(), user.recovery.len()))
     }
 
     /// Removes `attribute` from every item of the account `key`'s sessions
@@ -307,13 +338,12 @@ impl App {
 pub mod init {
     use crate::config::Config;
     use crate::crypto::password::Hasher;
-    use crate::crypto::Keys;
     use crate::routes::Function;
     use crate::store;
     use crate::views::Views;
 
     pub fn keys(config: &Config) -> impl Sized {
-        Keys::new(&config.secret, config.previous_secret.as_deref())
+        config.keys()
     }
     pub fn sdk_client(config: &Config) -> impl Sized {
         store::client(config).expect("client")

@@ -1,12 +1,15 @@
-//! GET `/account` (who you are, where you are signed in) and the forms that
-//! end sessions: POST `/account/sessions/revoke` (one, by its public id)
-//! and `/account/sessions/revoke-others` (all but this one).
+//! GET `/account` (who you are, where you are signed in, which browsers
+//! skip the code) and the forms that end sessions: POST
+//! `/account/sessions/revoke` (one, by its public id) and
+//! `/account/sessions/revoke-others` (all but this one); and POST
+//! `/account/trusted-browsers/forget` (one trusted browser, by its public
+//! id).
 
 use super::prelude::*;
 use super::signin;
 use crate::crypto::token_hash;
 use crate::gateway::request::SessionCookie;
-use crate::store::{Session, StoreError};
+use crate::store::{RowChange, Session, StoreError, Trusted};
 use crate::views::describe_browser;
 
 pub(crate) const PAGE: &str = "account.html";
@@ -23,6 +26,25 @@ struct SessionRow {
     last_seen: String,
     remember: bool,
     current: bool,
+    /// How it signed in.
+    method: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct TrustedRow {
+    id: String,
+    browser: String,
+    since: String,
+    last_used: String,
+}
+
+fn trusted_row(t: &Trusted) -> TrustedRow {
+    TrustedRow {
+        id: t.public_id.clone(),
+        browser: describe_browser(&t.user_agent),
+        since: crate::clock::date(t.created_at),
+        last_used: crate::clock::date_time(t.last_used),
+    }
 }
 
 pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
@@ -46,9 +68,14 @@ pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
     let mut rows = partition.live(app.now());
     rows.sort_by_key(|s| (s.token_hash != hash, -s.last_seen));
     let rows: Vec<SessionRow> = rows.into_iter().map(|s| row(s, &member.session)).collect();
+    let mut trusted = partition.trusted_now(app.now());
+    trusted.sort_by_key(|t| -t.last_used);
+    let trusted: Vec<TrustedRow> = trusted.into_iter().map(trusted_row).collect();
     let mut ctx = Context::new();
     ctx.insert("sessions", &rows);
+    ctx.insert("trusted", &trusted);
     ctx.insert("email_confirmed", &confirmed);
+    ctx.insert("two_factor", &member.account.two_factor);
     gate::member_visit(app, req, member).render(app, PAGE, StatusCode::OK, ctx)
 }
 
@@ -71,7 +98,26 @@ fn row(s: &Session, current: &Session) -> SessionRow {
         }),
         remember: s.remember,
         current: is_current,
+        method: s.method.label(),
     }
+}
+
+/// POST `/account/trusted-browsers/forget`: the browser the form names
+/// (among the person's own) is asked for a code again; an unknown or
+/// foreign id matches nothing and gets the same answer.
+pub(crate) async fn forget_trusted(app: &App, req: &Req) -> Result<Reply> {
+    let (visit, form) = gate::member_post(app, req).await?;
+    let target = form.text("browser");
+    let partition = app.store.partition(&visit.who.session.account_id).await?;
+    let found = partition
+        .trusted
+        .iter()
+        .find(|t| !target.is_empty() && t.public_id == target);
+    if let Some(t) = found {
+        app.store.tx().delete_trusted(t)?.commit().await?;
+    }
+    audit(app, req, "trusted_browser_forget", visit.who.user_key());
+    Ok(Reply::redirect(ACCOUNT).cookie(visit.flash(app, Notice::TrustedForgotten)))
 }
 
 /// Which sessions a form ends.
@@ -130,7 +176,13 @@ async fn end_others(app: &App, current: &Member) -> Result<()> {
     let tx = app
         .store
         .tx()
-        .advance_epoch(&s.account_id, s.epoch)?
+        .change_row(
+            &s.account_id,
+            RowChange {
+                end_sessions_of: Some(s.epoch),
+                ..Default::default()
+            },
+        )?
         .carry_session(s)?;
     match tx.commit().await {
         Ok(()) => {}

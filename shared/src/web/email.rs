@@ -7,7 +7,7 @@ use super::links;
 use super::prelude::*;
 use crate::crypto::{self, token_hash};
 use crate::error::LinkKind;
-use crate::store::{confirm_pk, LinkField, MailKind, StoreError, NO_LINK};
+use crate::store::{confirm_pk, LinkField, MailKind, RowChange, StoreError, NO_LINK};
 use crate::validate;
 
 fn bad_link(malformed: bool) -> Stop {
@@ -42,7 +42,13 @@ pub(crate) async fn verify(app: &App, req: &Req) -> Result<Reply> {
         .store
         .tx()
         .use_confirm(&user_key, &hash)?
-        .row_confirmed(&account_id)?
+        .change_row(
+            &account_id,
+            RowChange {
+                confirmed: true,
+                ..Default::default()
+            },
+        )?
         .use_token(&pk, now)?;
     match tx.commit().await {
         Ok(()) => {}

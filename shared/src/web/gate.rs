@@ -164,7 +164,12 @@ impl<'r, W: Who> Visit<'r, W> {
 
     /// The signed cookie that shows `notice` on the next page.
     pub(crate) fn flash(&self, app: &App, notice: Notice) -> Cookie<'static> {
-        flash::cookie(&app.keys, &[notice], self.req.secure)
+        self.flash_all(app, vec![notice])
+    }
+
+    /// The signed cookie that shows `notices` on the next page.
+    pub(crate) fn flash_all(&self, app: &App, notices: Vec<Notice>) -> Cookie<'static> {
+        flash::cookie(&app.keys, &notices, self.req.secure)
     }
 
     /// The cookie that signs this browser out.

@@ -2,11 +2,12 @@
 //! then checked against the account, then a new session.
 
 use super::prelude::*;
+use super::second_step;
 use super::signin::SignIn;
 use super::throttle::{self, Counted, Gate};
 use crate::forms::{self, Form};
 use crate::next_url;
-use crate::store::{StoreError, User};
+use crate::store::{Method, Partition, StoreError, Trusted, User};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "login.html";
@@ -106,7 +107,17 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         }
     };
     let remember = form.checked("remember");
-    let cookie = start_session(app, req, &user, &counted, remember).await?;
+    let partition = app.store.partition(&user.account_id).await?;
+    // With two-factor sign-in on, the right password asks for the code,
+    // unless this browser is trusted by this account.
+    let trusted = match &user.totp {
+        None => None,
+        Some(_) => match second_step::trusted_here(app, req, &partition) {
+            Some(t) => Some(t.clone()),
+            None => return second_step::ask_for_code(app, req, &user, remember, next).await,
+        },
+    };
+    let cookie = start_session(app, req, &user, &partition, &counted, remember, trusted).await?;
     audit(app, req, "login_success", &user.key);
     let welcome = Notice::WelcomeBack {
         username: user.username.clone(),
@@ -121,35 +132,38 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
 /// counted this attempt, and only if the account is still the one whose
 /// password was verified (not deleted, no password change or reset since)
 /// and its sessions' epoch unchanged; the first sign-in also retires the
-/// registration form's id (`web::register::retried`). Its cookie.
+/// registration form's id (`web::register::retried`); a trusted browser's
+/// last use is recorded. Its cookie.
 async fn start_session(
     app: &App,
     req: &Req,
     user: &User,
+    partition: &Partition,
     counted: &Counted,
     remember: bool,
+    trusted: Option<Trusted>,
 ) -> Result<cookie::Cookie<'static>> {
-    let partition = app.store.partition(&user.account_id).await?;
-    let sign_in = SignIn::new(app, req, user, &partition, remember)?;
-    let tx = sign_in
+    let method = match trusted {
+        Some(_) => Method::TrustedBrowser,
+        None => Method::Password,
+    };
+    let sign_in = SignIn::new(app, req, user, partition, remember, method)?;
+    let mut tx = sign_in
         .writes(app.store.tx())?
         .delete_counter(&counted.counter)?;
+    if let Some(t) = &trusted {
+        tx = tx.touch_trusted(t, app.now())?;
+    }
     let tx = if user.registration_id.is_some() {
         tx.forget_registration(user)?
     } else {
         tx.check_unchanged(user)?
     };
-    match tx.commit().await {
-        Ok(()) => {}
-        Err(StoreError::Refused(_)) => {
-            return Err(AppError::Conflict("account changed".into()).into())
-        }
-        Err(e) => return Err(e.into()),
+    match sign_in.commit(app, req, &user.key, tx).await {
+        Ok(cookie) => Ok(cookie),
+        Err(StoreError::Refused(_)) => Err(AppError::Conflict("account changed".into()).into()),
+        Err(e) => Err(e.into()),
     }
-    if sign_in.committed(app).await > 0 {
-        audit(app, req, "session_cap_evicted", &user.key);
-    }
-    Ok(sign_in.cookie)
 }
 
 /// The account for the form's username and password, or why not. The
@@ -170,7 +184,8 @@ async fn check(app: &App, req: &Req, form: &Form) -> Result<Attempt> {
         Some(_) => Some(app.store.get_user(&key).await?),
         None => None,
     };
-    let device = throttle::device_for(app, req, early.as_ref().and_then(Option::as_ref));
+    let device =
+        throttle::counting_device(app, req, early.as_ref().and_then(Option::as_ref)).await?;
     let counted = match throttle::check(app, req, &key, device).await? {
         Gate::Open(counted) => counted,
         Gate::Closed(limit) => {

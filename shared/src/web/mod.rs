@@ -20,14 +20,17 @@ mod links;
 mod prelude;
 #[cfg(feature = "test-util")]
 pub(crate) use links::notice;
+mod codes;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod password;
 mod reauth;
 pub(crate) mod register;
 pub(crate) mod reset;
+pub(crate) mod second_step;
 mod signin;
 pub(crate) mod throttle;
+pub(crate) mod two_factor;
 
 use crate::app::App;
 use crate::error::AppError;

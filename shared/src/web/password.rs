@@ -11,7 +11,7 @@ use super::prelude::*;
 use super::reauth;
 use super::{links, signin, throttle};
 use crate::crypto::password;
-use crate::store::{reset_pk, MailKind, StoreError, User};
+use crate::store::{reset_pk, MailKind, RowChange, StoreError, User};
 
 pub(crate) const PAGE: &str = "password.html";
 
@@ -131,13 +131,26 @@ async fn change(
     hash: &str,
 ) -> Result<cookie::Cookie<'static>> {
     let epoch = who.session.epoch;
-    let (session, cookie) =
-        signin::fresh(app, req, &user.account_id, epoch + 1, who.session.remember);
+    let (session, cookie) = signin::fresh(
+        app,
+        req,
+        &user.account_id,
+        epoch + 1,
+        who.session.remember,
+        who.session.method,
+    );
     let mut tx = app
         .store
         .tx()
         .set_password(user, hash)?
-        .advance_epoch(&user.account_id, epoch)?
+        .change_row(
+            &user.account_id,
+            RowChange {
+                end_sessions_of: Some(epoch),
+                next_generation: true,
+                ..Default::default()
+            },
+        )?
         .end_acting_session(&who.session)?
         .put_session(&session)?
         .put_mail(&links::notice(app, MailKind::PasswordChanged, user))?

@@ -30,13 +30,7 @@ enum Reauth {
 
 /// Checks `password` against the signed-in account. `action` names the
 /// audit events (`<action>_failure`, `<action>_locked`).
-async fn check(
-    app: &App,
-    req: &Req,
-    who: &Member,
-    password: &str,
-    action: &str,
-) -> Result<Reauth> {
+async fn check(app: &App, req: &Req, who: &Member, password: &str, action: &str) -> Result<Reauth> {
     let now = app.now();
     let limits = app.config.login;
     let counter = user_counter(app, who.user_key());

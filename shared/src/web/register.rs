@@ -9,7 +9,7 @@ use super::signin::{self, SignIn};
 use super::throttle::{self, Counted, Gate};
 use crate::crypto::{self, password};
 use crate::forms::Form;
-use crate::store::{AccountRow, MailKind, StoreError, User};
+use crate::store::{AccountRow, MailKind, Method, StoreError, User};
 use crate::validate;
 
 pub(crate) const PAGE: &str = "register.html";
@@ -180,6 +180,9 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
         email_confirmed: false,
         reset_hash: None,
         confirm_hash: None,
+        totp: None,
+        totp_step: 0,
+        recovery: Vec::new(),
     };
     // The account, its address, its sessions' row, its first session, and
     // the welcome email with its confirmation link: one transaction, so a
@@ -192,7 +195,14 @@ async fn create(app: &App, req: &Req, f: &Fields<'_>) -> Result<Created> {
         user.confirm_hash = Some(link.hash);
         extra = extra.put_mail(&mail)?;
     }
-    let (session, cookie) = signin::fresh(app, req, &user.account_id, row.epoch, false);
+    let (session, cookie) = signin::fresh(
+        app,
+        req,
+        &user.account_id,
+        row.epoch,
+        false,
+        Method::Password,
+    );
     let extra = extra.put_session(&session)?;
     match app.store.create_user(&user, &email_key, extra).await {
         Ok(()) => Ok(Created::Ok(Box::new((user, cookie)))),
@@ -222,7 +232,7 @@ async fn again(
     // while the account still holds this form's id: a deletion (or a
     // first sign-in) in between refuses it.
     let partition = app.store.partition(&user.account_id).await?;
-    let sign_in = SignIn::new(app, req, &user, &partition, false)?;
+    let sign_in = SignIn::new(app, req, &user, &partition, false, Method::Password)?;
     let id = f.request_id.unwrap_or_default();
     let tx = sign_in
         .writes(app.store.tx())?
@@ -260,13 +270,16 @@ async fn retried(
     let Some(id) = f.request_id else {
         return Ok(None);
     };
-    let same_form = existing.registration_id.as_deref() == Some(id)
+    // An account with two-factor sign-in on never signs in on a password
+    // alone, a resubmitted form's included.
+    let same_form = existing.totp.is_none()
+        && existing.registration_id.as_deref() == Some(id)
         && validate::email_key(&existing.email) == email_key
         && app.now() - existing.created_at <= RESUBMIT_SECS;
     if !same_form {
         return Ok(None);
     }
-    let device = throttle::device_for(app, req, Some(&existing));
+    let device = throttle::counting_device(app, req, Some(&existing)).await?;
     let counted = match throttle::check(app, req, &existing.key, device).await? {
         Gate::Open(counted) => counted,
         Gate::Closed(limit) => {

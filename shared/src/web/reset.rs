@@ -11,7 +11,9 @@ use super::{links, signin};
 use crate::cookies;
 use crate::crypto::{self, password, token_hash};
 use crate::error::LinkKind;
-use crate::store::{confirm_pk, reset_pk, LinkField, MailKind, StoreError, User, NO_LINK};
+use crate::store::{
+    confirm_pk, reset_pk, LinkField, MailKind, RowChange, StoreError, User, NO_LINK,
+};
 use crate::validate;
 
 pub(crate) const FORGOT_PAGE: &str = "forgot.html";
@@ -223,7 +225,15 @@ async fn reset(app: &App, user: &User, link_hash: &str, password_hash: &str) -> 
         .tx()
         .use_reset(user, link_hash, password_hash)?
         .use_token(&reset_pk(link_hash), now)?
-        .end_all_confirmed(&user.account_id)?
+        .change_row(
+            &user.account_id,
+            RowChange {
+                end_all_sessions: true,
+                next_generation: true,
+                confirmed: true,
+                ..Default::default()
+            },
+        )?
         .put_mail(&links::notice(app, MailKind::PasswordChanged, user))?;
     if let Some(c) = &user.confirm_hash {
         tx = tx.delete_token(&confirm_pk(c))?;

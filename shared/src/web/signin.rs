@@ -21,7 +21,7 @@ use crate::crypto::token_hash;
 use crate::error::AppError;
 use crate::gateway::request::Req;
 use crate::session;
-use crate::store::{Partition, Session, Tx, User};
+use crate::store::{Method, Partition, Session, Tx, User};
 
 /// A new session (a new token at every sign-in: no fixation) in `epoch`,
 /// and the signed cookie that carries it.
@@ -31,6 +31,7 @@ pub(super) fn fresh(
     account_id: &str,
     epoch: i64,
     remember: bool,
+    method: Method,
 ) -> (Session, Cookie<'static>) {
     let now = app.now();
     let token = session::new_token();
@@ -45,6 +46,7 @@ pub(super) fn fresh(
         remember,
         user_agent: req.user_agent.clone(),
         source_ip: req.source_ip.clone(),
+        method,
     };
     let value = session::cookie_value(account_id, &token);
     let max_age = remember.then_some(session::REMEMBER_SECS);
@@ -80,11 +82,12 @@ impl SignIn {
         user: &User,
         partition: &Partition,
         remember: bool,
+        method: Method,
     ) -> Result<SignIn> {
         let Some(row) = &partition.account else {
             return Err(AppError::Conflict("no account row".into()).into());
         };
-        let (session, cookie) = fresh(app, req, &user.account_id, row.epoch, remember);
+        let (session, cookie) = fresh(app, req, &user.account_id, row.epoch, remember, method);
         let mut live = partition.live(app.now());
         live.sort_by_key(|s| (s.created_at, s.last_seen));
         let over = (live.len() + 1).saturating_sub(session::MAX_LIVE);
@@ -110,6 +113,23 @@ impl SignIn {
         Ok(tx)
     }
 
+    /// Commits `tx` (this sign-in's writes and the caller's), then ends
+    /// the oldest sessions past the cap that did not fit. The cookie, or
+    /// the store's refusal for the caller to read.
+    pub(super) async fn commit(
+        self,
+        app: &App,
+        req: &Req,
+        user_key: &str,
+        tx: Tx<'_>,
+    ) -> std::result::Result<Cookie<'static>, crate::store::StoreError> {
+        tx.commit().await?;
+        if self.committed(app).await > 0 {
+            super::audit(app, req, "session_cap_evicted", user_key);
+        }
+        Ok(self.cookie)
+    }
+
     /// After the transaction committed: ends the oldest sessions that did
     /// not fit in it (only a flood from before the cap leaves any), and
     /// says how many older sessions this sign-in ended in all.
@@ -123,17 +143,19 @@ impl SignIn {
 }
 
 /// After a write that ended sessions (the epoch moved on, or the account's
-/// row went): removes their items, best effort and bounded. They count for
-/// nothing already; this only keeps the partition small.
+/// row went) or trusted browsers (the generation moved on): removes their
+/// items, best effort and bounded. They count for nothing already; this
+/// only keeps the partition small.
 pub(super) async fn clean_up(app: &App, account_id: &str) {
     match app.store.partition(account_id).await {
         Ok(p) => {
-            let dead = p.dead(app.now());
+            let dead = p.dead_keys(app.now());
             if !dead.is_empty() {
-                let removed = app.store.clean_up_sessions(&dead).await;
-                tracing::debug!(removed, of = dead.len(), "ended sessions cleaned up");
+                let of = dead.len();
+                let removed = app.store.clean_up(dead).await;
+                tracing::debug!(removed, of, "ended items cleaned up");
             }
         }
-        Err(e) => tracing::warn!(error = %e, "ended sessions left for TTL"),
+        Err(e) => tracing::warn!(error = %e, "ended items left for TTL"),
     }
 }

@@ -87,6 +87,23 @@ pub(crate) fn device_for<'r>(app: &App, req: &'r Req, user: Option<&User>) -> Op
     req.device.as_ref().filter(|d| d.fits(user, app.now()))
 }
 
+/// `device_for`, unless its browser asked to forget it ("Log out and
+/// forget this browser"): one read, only when a fitting cookie came.
+pub(crate) async fn counting_device<'r>(
+    app: &App,
+    req: &'r Req,
+    user: Option<&User>,
+) -> Result<Option<&'r Device>> {
+    let Some(d) = device_for(app, req, user) else {
+        return Ok(None);
+    };
+    let forgotten = app
+        .store
+        .device_forgotten(&d.account_id, &d.id, app.now())
+        .await?;
+    Ok((!forgotten).then_some(d))
+}
+
 /// Counts an attempt on the account `user_key`, or refuses it (rules 1-3);
 /// `device`: the request's device cookie, if it fits that account.
 pub(crate) async fn check(

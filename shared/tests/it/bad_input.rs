@@ -145,6 +145,16 @@ fn assert_security_headers(p: &Page, what: &str) {
     assert!(!p.body.contains("<script"), "{what}");
 }
 
+/// `b` with a sign-in waiting for its code: an account of its own with
+/// two-factor sign-in on, its password given.
+async fn waiting_for_code(b: &mut Browser) {
+    b.register("Bob", "bob@example.com", PASSWORD).await;
+    b.enable_two_factor(PASSWORD).await;
+    b.logout().await;
+    let p = b.login("Bob", PASSWORD, false).await;
+    assert_eq!(p.location(), Some("/login/two-factor"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_on_every_html_response() {
     let env = Env::start().await;
@@ -154,12 +164,16 @@ async fn security_headers_on_every_html_response() {
         .await;
     assert!(member.get("/").await.body.contains("Hello, Alice"));
     let mut pages = Vec::new();
-    // Every route of the table: its GET page, anonymous and signed in;
-    // its POST's error page.
+    // Every route of the table: its GET page, anonymous (or, for the code
+    // form, with a sign-in waiting for its code) and signed in; its POST's
+    // error page.
     for route in shared::ROUTES {
         let path = route.path;
         if route.method == "GET" {
             let mut anon = env.browser();
+            if route.access == shared::Access::SecondStep {
+                waiting_for_code(&mut anon).await;
+            }
             pages.push((format!("GET {path}"), anon.get(path).await, false));
             let p = member.get(path).await;
             pages.push((format!("GET {path} signed in"), p, true));

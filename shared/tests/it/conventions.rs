@@ -15,6 +15,7 @@ fn for_whom(access: Access) -> &'static str {
         Access::Members => "signed in",
         Access::Guests => "anonymous",
         Access::LinkHolder => "holder of a link",
+        Access::SecondStep => "a pending sign-in",
     }
 }
 

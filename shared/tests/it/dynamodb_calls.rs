@@ -97,8 +97,9 @@ async fn each_login_path_makes_the_fewest_dynamodb_calls() {
         "{login:?}"
     );
     // A browser with a device cookie for the account skips the source's
-    // counter: the account (to check the cookie), its own counter, the
-    // account's sessions, the transaction.
+    // counter: the account (to check the cookie), whether this browser
+    // was forgotten, its own counter, the account's sessions, the
+    // transaction.
     let name = b.session_name();
     b.cookies.retain(|(n, _)| n != name);
     let token = b.get("/login").await.csrf();
@@ -114,8 +115,8 @@ async fn each_login_path_makes_the_fewest_dynamodb_calls() {
     .await;
     assert_eq!(
         usage().calls,
-        4,
-        "device login: account, device counter, its sessions, session + reset"
+        5,
+        "device login: account, forgotten?, device counter, its sessions, session + reset"
     );
     // A locked name: refused before the account is read.
     let mut other = env.browser();

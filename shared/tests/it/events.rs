@@ -67,6 +67,8 @@ fn fixture_answer(r: &Route) -> u16 {
         ("GET", Access::Anyone | Access::Guests) => 200,
         ("GET", Access::Members) => 303,
         ("GET", Access::LinkHolder) => 410,
+        // No pending sign-in: back to the password.
+        ("GET", Access::SecondStep) => 303,
         // A member's form without a live session: to log in (or, logging
         // out, home), nothing changed.
         (_, Access::Members) => 303,
@@ -144,6 +146,8 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
         Function::Password,
         Function::Delete,
         Function::Email,
+        Function::TwoFactor,
+        Function::TwoStep,
     ] {
         let app = std::sync::Arc::new(
             shared::App::for_function(config.clone(), env.clock.clone(), function).unwrap(),
@@ -169,7 +173,8 @@ async fn each_function_serves_its_routes_with_only_its_own_templates() {
                     (Access::Members, false) => {
                         Some(format!("/login?next={}", shared::forms::encode(path)))
                     }
-                    (Access::Guests, true) => Some("/".into()),
+                    (Access::Guests | Access::SecondStep, true) => Some("/".into()),
+                    (Access::SecondStep, false) => Some("/login".into()),
                     _ => None,
                 };
                 assert_eq!(
@@ -198,6 +203,9 @@ fn expected_get(r: &Route, signed_in: bool) -> u16 {
         (Access::Members, true) | (Access::Guests, false) => 200,
         // A link's page without its token.
         (Access::LinkHolder, _) => 400,
+        // The second step without a pending sign-in: to log in (signed
+        // in: home, as every guests' form).
+        (Access::SecondStep, _) => 303,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::mailbox::Mail;
 
 /// A counter's window (login and reauth: 15 minutes) and the mail caps'
 /// (an hour) ended.
-const PAST_LOGIN_WINDOW: i64 = 16 * 60;
+pub(crate) const PAST_LOGIN_WINDOW: i64 = 16 * 60;
 const PAST_MAIL_WINDOW: i64 = 60 * 60 + 1;
 
 /// The link to `path` in the newest message to `to` whose subject has
@@ -28,7 +28,7 @@ fn link(mails: &[Mail], to: &str, subject: &str, path: &str) -> String {
 }
 
 impl Drive {
-    fn browser_at(&self, ip: &str) -> Browser {
+    pub(crate) fn browser_at(&self, ip: &str) -> Browser {
         let mut b = self.env.browser();
         b.source_ip = ip.into();
         b
@@ -36,14 +36,14 @@ impl Drive {
 
     /// Runs the mail path (stream, mailer, outbox); its calls are the
     /// mailer's. Returns the messages it wrote.
-    async fn mail(&mut self) -> Vec<Mail> {
+    pub(crate) async fn mail(&mut self) -> Vec<Mail> {
         let mails = crate::mailbox::new_mail(&self.env, &mut self.seen).await;
         self.note_as("mailer");
         mails
     }
 
     /// A new account `name` (`<name>@example.com`), signed in, from `ip`.
-    async fn account(&mut self, ip: &str, name: &str) -> Browser {
+    pub(crate) async fn account(&mut self, ip: &str, name: &str) -> Browser {
         let mut b = self.browser_at(ip);
         assert_eq!(self.register(&mut b, name).await.status, 303);
         if b.cookie("__Host-session").is_none() {
@@ -70,7 +70,7 @@ impl Drive {
         self.post(b, "/account/password", &fields).await
     }
 
-    async fn delete(&mut self, b: &mut Browser, password: &str) -> Page {
+    pub(crate) async fn delete(&mut self, b: &mut Browser, password: &str) -> Page {
         let token = self.get(b, "/account/delete").await.csrf();
         let fields = [("password", password), ("csrf_token", &token)];
         self.post(b, "/account/delete", &fields).await
@@ -106,6 +106,7 @@ pub(crate) async fn lifecycle(d: &mut Drive) {
     Box::pin(reset(d)).await;
     Box::pin(confirm(d)).await;
     Box::pin(delete(d)).await;
+    Box::pin(crate::grants_two_factor::two_factor(d)).await;
 }
 
 /// Wrong, the counters' windows ended, locked out, then right with a reset

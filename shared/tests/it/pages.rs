@@ -123,7 +123,13 @@ async fn logout_ends_the_session_server_side() {
     let old = b.cookies.clone();
     let p = b.logout().await;
     assert_eq!((p.status, p.location()), (303, Some("/")));
-    assert_eq!(p.header("clear-site-data"), Some("\"cookies\""));
+    // A plain log-out keeps the browser's other cookies (the device cookie
+    // skips the per-IP limit next time; it signs no one in).
+    assert!(p.header("clear-site-data").is_none());
+    assert!(
+        p.set_cookie("__Host-device").is_none(),
+        "the device cookie stays"
+    );
     let removal = p.set_cookie("__Host-session").expect("clears the cookie");
     assert!(removal.contains("Max-Age=0"));
     let home = b.get("/").await;
@@ -138,6 +144,37 @@ async fn logout_ends_the_session_server_side() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_and_forgetting_the_browser_clears_its_cookies() {
+    let env = Env::start().await;
+    let mut b = env.browser();
+    b.register("Alice", "alice@example.com", PASSWORD).await;
+    let p = forget_this_browser(&mut b).await;
+    assert_eq!((p.status, p.location()), (303, Some("/")));
+    assert_eq!(p.header("clear-site-data"), Some("\"cookies\""));
+    for name in ["__Host-session", "__Host-device", "__Host-trusted"] {
+        let removal = p
+            .set_cookie(name)
+            .unwrap_or_else(|| panic!("{name} removed"));
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+    }
+    let home = b.get("/").await;
+    assert!(home.body.contains("Logged out successfully."));
+    assert!(!home.body.contains("Hello,"));
+}
+
+/// POST /logout with `forget=1`, as the log-out page's second button.
+async fn forget_this_browser(b: &mut Browser) -> Page {
+    let page = b.get("/logout").await;
+    assert!(
+        page.body.contains("name=\"forget\" value=\"1\""),
+        "the page offers it"
+    );
+    let token = page.csrf();
+    b.post("/logout", &[("csrf_token", &token), ("forget", "1")])
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_gets_clear_site_data_with_the_page_that_says_logged_out() {
     // Chromium drops cookies set alongside Clear-Site-Data, so a navigating
     // browser gets the header one response later, with the message.
@@ -146,7 +183,7 @@ async fn a_browser_gets_clear_site_data_with_the_page_that_says_logged_out() {
     b.register("Alice", "alice@example.com", PASSWORD).await;
     b.extra_headers
         .push(("sec-fetch-mode".into(), "navigate".into()));
-    let p = b.logout().await;
+    let p = forget_this_browser(&mut b).await;
     assert_eq!((p.status, p.location()), (303, Some("/")));
     assert!(p.header("clear-site-data").is_none());
     assert!(p

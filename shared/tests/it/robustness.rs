@@ -23,18 +23,13 @@ fn env() -> &'static Env {
     ENV.get_or_init(|| runtime().block_on(Env::start()))
 }
 
-const PATHS: &[&str] = &[
-    "/",
-    "/account",
-    "/login",
-    "/register",
-    "/logout",
-    "/account/sessions/revoke",
-    "/account/sessions/revoke-others",
-    "/nope",
-    "//",
-    "/login/",
-];
+/// Every path of the route table, and some that are not.
+fn paths() -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = shared::ROUTES.iter().map(|r| r.path).collect();
+    paths.dedup();
+    paths.extend(["/nope", "//", "/login/"]);
+    paths
+}
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "HEAD"];
 const CONTENT_TYPES: &[&str] = &[
     "application/x-www-form-urlencoded",
@@ -53,6 +48,11 @@ fn form_like() -> impl Strategy<Value = Vec<u8>> {
         Just("remember".to_string()),
         Just("next".to_string()),
         Just("session".to_string()),
+        Just("code".to_string()),
+        Just("recovery_code".to_string()),
+        Just("trust".to_string()),
+        Just("forget".to_string()),
+        Just("browser".to_string()),
         "[a-z%&=+]{0,12}",
     ];
     let value = prop_oneof![
@@ -79,7 +79,7 @@ proptest! {
     #[test]
     fn no_request_yields_a_5xx(
         method in proptest::sample::select(METHODS),
-        path in proptest::sample::select(PATHS),
+        path in proptest::sample::select(paths()),
         query in "([a-z]{1,6}=([A-Za-z0-9._~/:-]|%[0-9A-F]{2}|[ \"<>{}|\\\\^`é\u{1}\u{7f}%]){0,12}&?){0,3}",
         body in form_like(),
         content_type in proptest::sample::select(CONTENT_TYPES),
@@ -94,7 +94,9 @@ proptest! {
                 ("__Host-session".into(), cookie.clone()),
                 ("session".into(), cookie.clone()),
                 ("csrf".into(), cookie.clone()),
-                ("__Host-flash".into(), cookie),
+                ("__Host-flash".into(), cookie.clone()),
+                ("__Host-pending".into(), cookie.clone()),
+                ("__Host-trusted".into(), cookie),
             ];
             let target = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
             let mut headers = vec![("content-type", content_type)];
