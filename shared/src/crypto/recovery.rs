@@ -4,7 +4,7 @@
 //! and 8/B, and the groups are easy to copy by hand.
 //!
 //! They are stored only as a keyed hash: HMAC-SHA256 under the recovery key
-//! (derived beside the cookie key, purpose `recovery-code/v1`) of the
+//! (derived from `DATA_SECRET`, purpose `recovery-code/v1`) of the
 //! account id and the code. A plain hash of 100 bits could not be guessed
 //! either, but the key means a leaked table cannot even be checked offline,
 //! and the account id means a stored hash is no use for another account.

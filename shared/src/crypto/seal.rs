@@ -4,9 +4,10 @@
 //! AES-256-GCM from RustCrypto's `aes-gcm` 0.10 (the line on rand_core 0.6
 //! and cipher 0.4): an authenticated cipher is not something to write by
 //! hand, and GCM's tag also refuses a value that was altered or moved. The
-//! key is derived from `SESSION_SECRET` beside the cookie key (purpose
-//! `totp-seal/v1`) and rotates the same way: values sealed under the
-//! previous secret still open. The caller passes the account id as the
+//! key is derived from `DATA_SECRET` (purpose `totp-seal/v1`; from
+//! `SESSION_SECRET` where no data secret is set, locally and in tests), so
+//! rotating the cookie secret never touches it; values sealed under a
+//! previous data secret still open. The caller passes the account id as the
 //! associated data, so a sealed value copied to another account does not
 //! open there.
 //!

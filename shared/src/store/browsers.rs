@@ -52,8 +52,11 @@ pub(crate) struct Pending {
     pub(crate) remember: bool,
     /// The safe `next` the login form carried.
     pub(crate) next: Option<String>,
-    /// Wrong codes so far (5 end it).
-    pub(crate) failures: i64,
+    /// Codes tried so far, counted before each is checked (5 end it).
+    pub(crate) attempts: i64,
+    /// The throttle counter that counted the password (the username's or
+    /// the device's): the sign-in resets it.
+    pub(crate) counter: String,
     pub(crate) expires_at: i64,
 }
 
@@ -113,7 +116,8 @@ impl Pending {
             ("user_key".into(), s(&self.user_key)),
             ("generation".into(), n(self.generation)),
             ("remember".into(), AttributeValue::Bool(self.remember)),
-            ("failures".into(), n(self.failures)),
+            ("attempts".into(), n(self.attempts)),
+            ("counter".into(), s(&self.counter)),
             ("expires_at".into(), n(self.expires_at)),
         ]);
         if let Some(next) = &self.next {
@@ -131,7 +135,8 @@ impl Pending {
             generation: get_n(item, "generation")?,
             remember: flag(item, "remember"),
             next: get_s(item, "next").ok(),
-            failures: get_n(item, "failures")?,
+            attempts: get_n(item, "attempts")?,
+            counter: get_s(item, "counter")?,
             expires_at: get_n(item, "expires_at")?,
         })
     }
@@ -153,22 +158,24 @@ fn hash_of(sk: &str, prefix: &str) -> Result<String> {
 }
 
 impl Store {
-    /// Records that a wrong code was typed for a pending sign-in; how many
-    /// wrong codes it has seen (`None`: it is gone).
-    pub(crate) async fn pending_failed(&self, p: &Pending) -> Result<Option<i64>> {
+    /// Counts one more code tried on a pending sign-in, before the code
+    /// is looked at, atomically: of any number of parallel tries at most
+    /// `max` are ever checked. `None`: it is gone, or had its `max`.
+    pub(crate) async fn pending_attempt(&self, p: &Pending, max: i64) -> Result<Option<i64>> {
         let request = self
             .client
             .update_item()
             .table_name(&self.sessions)
             .set_key(Some(key(&p.account_id, &p.sk())))
-            .update_expression("ADD failures :one")
-            .condition_expression("attribute_exists(sk)")
+            .update_expression("ADD attempts :one")
+            .condition_expression("attribute_exists(sk) AND attempts < :max")
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
         match send!(self, Write, request) {
             Ok(out) => Ok(out
                 .attributes()
-                .and_then(|a| a.get("failures"))
+                .and_then(|a| a.get("attempts"))
                 .and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse().ok())),
             Err(e) if super::is_conditional_failure(&e) => Ok(None),

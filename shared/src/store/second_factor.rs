@@ -56,7 +56,9 @@ impl Proof {
 
 impl Tx<'_> {
     /// Turns two-factor sign-in on: the sealed secret, the step its first
-    /// code used, the recovery codes' hashes; only while it is off and
+    /// code used, the recovery codes' hashes, and the generation moved on
+    /// (a password-only sign-in racing this fails its generation check;
+    /// device cookies issued before end); only while it is off and
     /// nothing changed the account since its password was confirmed (a
     /// password change or reset moves the generation: the conditions here
     /// test it, never the hash, so that the two-factor functions' grants
@@ -75,8 +77,9 @@ impl Tx<'_> {
             (":t", s(sealed)),
             (":step", n(step)),
             (":r", AttributeValue::Ss(recovery.to_vec())),
+            (":one", n(1)),
         ]);
-        let expr = "SET totp = :t, totp_step = :step, recovery = :r";
+        let expr = "SET totp = :t, totp_step = :step, recovery = :r ADD generation :one";
         self.update(&users, pk(user_pk(&user.key)), expr, cond, &[])
     }
 

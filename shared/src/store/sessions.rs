@@ -410,7 +410,8 @@ impl Tx<'_> {
         self.delete(&table, k, Some(cond))
     }
 
-    /// Carries the acting session into the epoch `advance_epoch` moves to,
+    /// Carries the acting session into the epoch a `RowChange` ending the
+    /// others (`end_sessions_of`) moves to,
     /// only if it is still live: it stays signed in while the rest end.
     pub(crate) fn carry_session(self, session: &Session) -> Result<Self> {
         let table = self.store.sessions.clone();

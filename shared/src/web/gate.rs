@@ -244,7 +244,8 @@ pub(crate) async fn guest<'r>(app: &App, req: &'r Req) -> Result<Visit<'r>> {
 /// error), so its token is not asked for; the handler answers.
 pub(crate) enum Posted<'r> {
     Member(Box<(Visit<'r, Member>, Form)>),
-    Anonymous,
+    /// No live session: the form, unchecked (nothing is left to protect).
+    Anonymous(Form),
 }
 
 /// A form anyone may post whose page is shown again when it fails (forgot
@@ -261,7 +262,7 @@ pub(crate) async fn form_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r>,
 pub(crate) async fn member_form<'r>(app: &App, req: &'r Req) -> Result<Posted<'r>> {
     let form = read_form(req)?;
     let Some(member) = lookup(app, req).await? else {
-        return Ok(Posted::Anonymous);
+        return Ok(Posted::Anonymous(form));
     };
     check_csrf(app, req, Some(&member), &form)?;
     Ok(Posted::Member(Box::new((
@@ -275,7 +276,7 @@ pub(crate) async fn member_form<'r>(app: &App, req: &'r Req) -> Result<Posted<'r
 pub(crate) async fn member_post<'r>(app: &App, req: &'r Req) -> Result<(Visit<'r, Member>, Form)> {
     match member_form(app, req).await? {
         Posted::Member(checked) => Ok(*checked),
-        Posted::Anonymous => answered(to_login(app, req)),
+        Posted::Anonymous(_) => answered(to_login(app, req)),
     }
 }
 

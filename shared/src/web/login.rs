@@ -114,7 +114,10 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         None => None,
         Some(_) => match second_step::trusted_here(app, req, &partition) {
             Some(t) => Some(t.clone()),
-            None => return second_step::ask_for_code(app, req, &user, remember, next).await,
+            None => {
+                let asked = second_step::ask_for_code(app, req, &user, &counted, remember, next);
+                return asked.await;
+            }
         },
     };
     let cookie = start_session(app, req, &user, &partition, &counted, remember, trusted).await?;
@@ -124,7 +127,12 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     Ok(Reply::redirect(next_url::target(next))
         .cookie(cookie)
-        .cookie(throttle::device_cookie(app, req, &user))
+        .cookie(throttle::device_cookie(
+            app,
+            req,
+            &user,
+            Some(&counted.counter),
+        ))
         .cookie(visit.flash(app, welcome)))
 }
 

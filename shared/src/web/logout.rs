@@ -11,6 +11,7 @@ use crate::crypto::token_hash;
 use crate::device::DEVICE_SECS;
 use crate::flash;
 use crate::gateway::request::SessionCookie;
+use crate::store::Tx;
 
 pub(crate) const PAGE: &str = "logout.html";
 
@@ -20,30 +21,45 @@ pub(crate) async fn confirm(app: &App, req: &Req) -> Result<Reply> {
 }
 
 pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
-    let (visit, form) = match gate::member_form(app, req).await? {
-        Posted::Member(checked) => *checked,
-        Posted::Anonymous => return Ok(no_session(app, req)),
+    let (member, form) = match gate::member_form(app, req).await? {
+        Posted::Member(checked) => {
+            let (visit, form) = *checked;
+            (Some(visit.who), form)
+        }
+        Posted::Anonymous(form) => (None, form),
     };
-    let m = &visit.who;
     let forget = form.text("forget") == "1";
-    let mut tx = app.store.tx().delete_session(&m.session)?;
-    if forget {
-        let account_id = &m.account.account_id;
-        if let Some((_, token)) = req.trusted.as_ref().filter(|(a, _)| a == account_id) {
-            tx = tx.delete_trusted_by_hash(account_id, &token_hash(token))?;
-        }
-        if let Some(d) = req.device.as_ref().filter(|d| &d.account_id == account_id) {
-            tx = tx.forget_device(account_id, &d.id, d.issued_at + DEVICE_SECS)?;
-        }
+    let mut tx = app.store.tx();
+    if let Some(m) = &member {
+        tx = tx.delete_session(&m.session)?;
     }
-    tx.commit().await?;
-    audit(
-        app,
-        req,
-        if forget { "logout_forget" } else { "logout" },
-        m.user_key(),
-    );
+    if forget {
+        tx = forget_browser(req, tx)?;
+    }
+    if tx.len() > 0 {
+        tx.commit().await?;
+    }
+    let Some(m) = member else {
+        return Ok(no_session(app, req, forget));
+    };
+    let event = if forget { "logout_forget" } else { "logout" };
+    audit(app, req, event, m.user_key());
     Ok(logged_out(app, req, forget))
+}
+
+/// "Forget this browser": its trusted-browser item deleted and its device
+/// cookie marked forgotten, each in the partition of the account its
+/// signed cookie names. Also without a live session (it expired, or ended
+/// elsewhere): the cookies are this browser's own, and `SameSite=Lax`
+/// keeps them off another site's post.
+fn forget_browser<'s>(req: &Req, mut tx: Tx<'s>) -> Result<Tx<'s>> {
+    if let Some((account_id, token)) = &req.trusted {
+        tx = tx.delete_trusted_by_hash(account_id, &token_hash(token))?;
+    }
+    if let Some(d) = &req.device {
+        tx = tx.forget_device(&d.account_id, &d.id, d.issued_at + DEVICE_SECS)?;
+    }
+    Ok(tx)
 }
 
 /// Logged out: the session cookie dropped, the notice for the next page.
@@ -76,11 +92,12 @@ fn logged_out(app: &App, req: &Req, forget: bool) -> Reply {
 /// person is logged out already, so the answer is the usual one, with the
 /// stale cookie removed, and no token is asked for. A post without any
 /// session cookie (nothing to log out of, and perhaps not from this site:
-/// our cookies are `SameSite=Lax`) just goes home.
-fn no_session(app: &App, req: &Req) -> Reply {
-    if req.session == SessionCookie::Absent {
+/// our cookies are `SameSite=Lax`) just goes home, unless it asked to
+/// forget the browser.
+fn no_session(app: &App, req: &Req, forget: bool) -> Reply {
+    if req.session == SessionCookie::Absent && !forget {
         Reply::redirect("/")
     } else {
-        logged_out(app, req, false)
+        logged_out(app, req, forget)
     }
 }

@@ -89,7 +89,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     Ok(Reply::redirect("/account")
         .cookie(cookie)
-        .cookie(throttle::device_cookie(app, req, &changed))
+        .cookie(throttle::device_cookie(app, req, &changed, None))
         .cookie(visit.flash(app, Notice::PasswordChanged)))
 }
 

@@ -139,7 +139,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     };
     Ok(Reply::redirect("/")
         .cookie(cookie)
-        .cookie(throttle::device_cookie(app, req, &user))
+        .cookie(throttle::device_cookie(app, req, &user, None))
         .cookie(visit.flash(app, welcome)))
 }
 

@@ -4,9 +4,11 @@
 //! asked for (`remember`, the safe `next`). GET/POST `/login/two-factor`
 //! then takes a code or a recovery code: right, a session starts (one
 //! transaction uses the code's step, or the recovery code, and the pending
-//! sign-in up, so of two tabs with one code one gets in); wrong, it counts
-//! on the pending sign-in (5 end it) and as a failed login for the
-//! username. No Argon2 here: the password was checked already.
+//! sign-in up, so of two tabs with one code one gets in). Each try is
+//! counted on the pending sign-in before it is answered (5 end it, however
+//! parallel); a wrong one also counts as a failed login for the username.
+//! Success resets the counter that counted the password. No Argon2 here:
+//! the password was checked already.
 
 use cookie::Cookie;
 
@@ -14,7 +16,7 @@ use super::codes::{self, Read};
 use super::links;
 use super::prelude::*;
 use super::signin::SignIn;
-use super::throttle::{self, user_counter};
+use super::throttle::{self, user_counter, Counted};
 use crate::cookies;
 use crate::crypto::{random_b64, token_hash};
 use crate::next_url;
@@ -25,8 +27,8 @@ pub(crate) const PAGE: &str = "login_two_factor.html";
 
 /// How long a pending sign-in waits for its code.
 const PENDING_SECS: i64 = 5 * 60;
-/// Wrong codes a pending sign-in takes before it ends.
-const MAX_WRONG: i64 = 5;
+/// Codes a pending sign-in takes (each counted before it is checked).
+const MAX_TRIES: i64 = 5;
 /// How long a trusted browser skips the code.
 pub(crate) const TRUST_SECS: i64 = 30 * 24 * 60 * 60;
 
@@ -50,6 +52,7 @@ pub(super) async fn ask_for_code(
     app: &App,
     req: &Req,
     user: &User,
+    counted: &Counted,
     remember: bool,
     next: Option<&str>,
 ) -> Result<Reply> {
@@ -61,7 +64,8 @@ pub(super) async fn ask_for_code(
         generation: user.generation,
         remember,
         next: next.map(str::to_string),
-        failures: 0,
+        attempts: 0,
+        counter: counted.counter.clone(),
         expires_at: app.now() + PENDING_SECS,
     };
     app.store.tx().put_pending(&pending)?.commit().await?;
@@ -124,13 +128,21 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
         form.text("code"),
         Some(form.text("recovery_code")),
     );
-    let proof = match read {
-        Read::Proof(proof) => proof,
+    let proof = match &read {
+        Read::Proof(proof) => Some(proof.clone()),
         Read::Missing => {
             let failed = (StatusCode::BAD_REQUEST, messages::REQUIRED, Some("code"));
             return render(app, visit, Some(failed));
         }
-        Read::Wrong | Read::Used => return wrong(app, req, visit, &pending, &user, read).await,
+        Read::Wrong | Read::Used => None,
+    };
+    // Counted before it is answered: of parallel tries, at most 5 get an
+    // answer, the others are sent to log in again.
+    let Some(tries) = app.store.pending_attempt(&pending, MAX_TRIES).await? else {
+        return Ok(to_login(req));
+    };
+    let Some(proof) = proof else {
+        return wrong(app, req, visit, &pending, tries, &user, read).await;
     };
     // Asked to trust this browser: its token, for the item and the cookie.
     let trust = form.checked("trust").then(session::new_token);
@@ -145,7 +157,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     );
     let Some(cookie) = done.await? else {
         // The code's step was used by a parallel sign-in meanwhile.
-        return wrong(app, req, visit, &pending, &user, Read::Used).await;
+        return wrong(app, req, visit, &pending, tries, &user, Read::Used).await;
     };
     audit(app, req, "login_success", &user.key);
     let mut notices = vec![Notice::WelcomeBack {
@@ -159,7 +171,12 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     let mut reply = Reply::redirect(next)
         .cookie(cookie)
         .cookie(cookies::removal(cookies::PENDING, req.secure))
-        .cookie(throttle::device_cookie(app, req, &user))
+        .cookie(throttle::device_cookie(
+            app,
+            req,
+            &user,
+            Some(&pending.counter),
+        ))
         .cookie(visit.flash_all(app, notices));
     if let Some(token) = trust {
         let value = session::cookie_value(&user.account_id, &token);
@@ -169,19 +186,19 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
     Ok(reply)
 }
 
-/// A wrong (or used) code: counted on the pending sign-in and as a failed
-/// login for the username; 5 end the pending sign-in (the password is
-/// needed again), as does the username's limit.
+/// A wrong (or used) code, the pending sign-in's `tries`-th: a failed
+/// login for the username too; the fifth ends the pending sign-in (the
+/// password is needed again), as does the username's limit.
 async fn wrong(
     app: &App,
     req: &Req,
     visit: Visit<'_>,
     pending: &Pending,
+    tries: i64,
     user: &User,
     read: Read,
 ) -> Result<Reply> {
     let limits = app.config.login;
-    let failures = app.store.pending_failed(pending).await?;
     let counter = user_counter(app, &user.key);
     let count = app
         .store
@@ -189,7 +206,7 @@ async fn wrong(
         .await?;
     throttle::failed(app, req).await?;
     audit(app, req, "second_step_failure", &user.key);
-    if failures.is_none_or(|f| f >= MAX_WRONG) || count > limits.per_user {
+    if tries >= MAX_TRIES || count > limits.per_user {
         app.store.end_pending(pending).await?;
     }
     let message = match read {
@@ -205,8 +222,8 @@ async fn wrong(
 
 /// The session: one transaction uses the second factor and the pending
 /// sign-in up, writes the session (and, asked, the trusted browser), and
-/// resets the username's counter. `None`: the second factor was used up
-/// by a parallel request first.
+/// resets the counter that counted the password. `None`: the second
+/// factor was used up by a parallel request first.
 async fn complete(
     app: &App,
     req: &Req,
@@ -227,7 +244,7 @@ async fn complete(
         .tx()
         .use_second_factor(user, proof)?
         .use_pending(pending)?
-        .delete_counter(&user_counter(app, &user.key))?;
+        .delete_counter(&pending.counter)?;
     if let Proof::Recovery(_) = proof {
         tx = tx.put_mail(&links::notice(app, MailKind::RecoveryCodeUsed, user))?;
     }

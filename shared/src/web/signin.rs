@@ -8,9 +8,9 @@
 //! `session::MAX_LIVE` live sessions: a sign-in beyond that ends the
 //! oldest in the same transaction.
 //!
-//! Ending every session is one write that moves the epoch on (`Tx::
-//! advance_epoch`, `bump_epoch`); `clean_up` then removes the dead items,
-//! best effort.
+//! Ending every session is one write that moves the epoch on (a
+//! `RowChange` with `end_sessions_of` or `end_all_sessions`, `Tx::
+//! change_row`); `clean_up` then removes the dead items, best effort.
 
 use cookie::Cookie;
 

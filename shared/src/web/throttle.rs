@@ -163,12 +163,20 @@ pub(crate) async fn registration_allowed(app: &App, req: &Req) -> Result<bool> {
 const REGISTER_WINDOW_SECS: i64 = 60 * 60;
 
 /// The device cookie for a browser that just signed in to `user`: the one
-/// it has, issued again now, or a new one.
-pub(crate) fn device_cookie(app: &App, req: &Req, user: &User) -> Cookie<'static> {
+/// whose counter (`counted_on`) counted the sign-in, issued again now, or a
+/// new one.
+pub(crate) fn device_cookie(
+    app: &App,
+    req: &Req,
+    user: &User,
+    counted_on: Option<&str>,
+) -> Cookie<'static> {
     let now = app.now();
+    // The same device id only for the device that counted this sign-in
+    // (so never for one its browser asked to forget).
     let device = match device_for(app, req, Some(user)) {
-        Some(d) => d.renewed(now),
-        None => Device::new(user, now),
+        Some(d) if counted_on == Some(d.counter().as_str()) => d.renewed(now),
+        _ => Device::new(user, now),
     };
     cookies::sign(
         &app.keys,

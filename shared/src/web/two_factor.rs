@@ -4,7 +4,11 @@
 //! codes, shown once), new recovery codes, and turning it off. Every
 //! change asks for the password (counted like a login) and a code (a wrong
 //! one counts as a failed login too), writes one transaction conditioned
-//! on the password just confirmed, and emails the address on file.
+//! on the account's generation when the password was confirmed (any
+//! password change or reset since moves it), and emails the address on
+//! file. Turning it on or off moves the generation on: a password-only
+//! sign-in racing it fails, device cookies issued before end (this
+//! browser's is renewed), and so, when off, do trusted browsers.
 
 use super::codes::{self, Read};
 use super::prelude::*;
@@ -136,12 +140,18 @@ pub(crate) async fn enable(app: &App, req: &Req) -> Result<Reply> {
         .tx()
         .enable_two_factor(&user, &setup.sealed, step, &hashes)?
         .use_setup(&user.account_id)?
-        .change_row(&user.account_id, turned(true))?
+        .change_row(&user.account_id, turned_on())?
         .put_mail(&links::notice(app, MailKind::TwoFactorOn, &user))?
         .delete_counter(&reauth::counter(app, &visit.who))?;
     committed(tx.commit().await)?;
     audit(app, req, "two_factor_on", &user.key);
-    render(app, visit, &user, Shown::Codes(&shown), None)
+    // The generation moved on: this browser's device cookie, renewed.
+    let changed = User {
+        generation: user.generation + 1,
+        ..user.clone()
+    };
+    let device = throttle::device_cookie(app, req, &changed, None);
+    Ok(render(app, visit, &user, Shown::Codes(&shown), None)?.cookie(device))
 }
 
 pub(crate) async fn new_codes(app: &App, req: &Req) -> Result<Reply> {
@@ -219,7 +229,7 @@ pub(crate) async fn disable(app: &App, req: &Req) -> Result<Reply> {
         ..user
     };
     Ok(Reply::redirect("/account")
-        .cookie(throttle::device_cookie(app, req, &changed))
+        .cookie(throttle::device_cookie(app, req, &changed, None))
         .cookie(visit.flash(app, Notice::TwoFactorOff)))
 }
 
@@ -247,9 +257,11 @@ async fn turn_off(app: &App, who: &Member, user: &User, proof: &Proof) -> Result
     Ok(())
 }
 
-fn turned(on: bool) -> RowChange {
+/// On: the row says so, and its generation moves on with the account's.
+fn turned_on() -> RowChange {
     RowChange {
-        two_factor: Some(on),
+        two_factor: Some(true),
+        next_generation: true,
         ..Default::default()
     }
 }

@@ -128,6 +128,7 @@ async fn drive() -> Used {
     // A race: the read came before a winner's write.
     d.faults.inject("BatchGetItem", 1..=1, Fault::NothingFound);
     assert_eq!(d.register(&mut d.env.browser(), "alice").await.status, 409);
+    Box::pin(resubmitted_after_logging_out(&mut d)).await;
     d.env.clock.advance(6 * 60);
     for path in ["/", "/account", "/login", "/register", "/logout"] {
         d.get(&mut a, path).await;
@@ -154,6 +155,29 @@ async fn drive() -> Used {
     Box::pin(logins(&mut d)).await;
     Box::pin(crate::grants_lifecycle::lifecycle(&mut d)).await;
     d.used
+}
+
+/// A registration form posted again after a plain log-out, from a browser
+/// that kept its device cookie (the back button): the retried path checks
+/// whether that device was forgotten.
+async fn resubmitted_after_logging_out(d: &mut Drive) {
+    let mut b = d.env.browser();
+    let form = d.get(&mut b, "/register").await;
+    let (rid, token) = (form.input("request_id").unwrap(), form.csrf());
+    let fields = [
+        ("username", "Dave"),
+        ("email", "dave@example.com"),
+        ("password", PASSWORD),
+        ("csrf_token", token.as_str()),
+        ("request_id", rid.as_str()),
+    ];
+    assert_eq!(d.post(&mut b, "/register", &fields).await.status, 303);
+    let home = d.get(&mut b, "/").await;
+    d.post(&mut b, "/logout", &[("csrf_token", &home.csrf())])
+        .await;
+    assert!(b.cookie("__Host-device").is_some());
+    let p = d.post(&mut b, "/register", &fields).await;
+    assert_eq!(p.location(), Some("/"), "{}", p.body);
 }
 
 /// Logins: wrong, right (the first: the form id goes), with the device

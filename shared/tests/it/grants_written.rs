@@ -57,7 +57,8 @@ fn functions_that_update_an_account_may_touch_only_their_own_attributes() {
     // they are listed, and conditions test no more than they must (never
     // `account_id`). No function but register and delete can change a
     // name, an address or an account's id; only login, password and a
-    // used reset link write a password hash. Delete updates nothing.
+    // used reset link write a password hash; only the two-factor settings
+    // write its secret. Delete updates nothing.
     let t = template();
     for (function, attributes) in [
         (
@@ -76,6 +77,21 @@ fn functions_that_update_an_account_may_touch_only_their_own_attributes() {
             ],
         ),
         ("EmailFunction", &["pk", "email_confirmed", "confirm_hash"]),
+        // The second factor: never the password hash, a name or an address.
+        (
+            "TwoFactorFunction",
+            &["pk", "totp", "totp_step", "recovery", "generation"],
+        ),
+        (
+            "TwoStepFunction",
+            &[
+                "pk",
+                "totp_step",
+                "recovery",
+                "generation",
+                "registration_id",
+            ],
+        ),
     ] {
         let (allowed, returns) = users_update(&t, function);
         assert_eq!(allowed, attributes, "{function}");

@@ -288,3 +288,68 @@ async fn a_registration_retried_never_skips_the_second_factor() {
     );
     assert!(!retry.get("/").await.body.contains("Hello,"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgetting_works_after_the_session_ended_elsewhere() {
+    let env = Env::start().await;
+    let (mut a, tf) = member_with_two_factor(&env, "Alice").await;
+    let mut t = trusted_for(&env, "alice", &tf).await;
+    let kept = t.cookies.clone();
+    let token = t.get("/logout").await.csrf();
+    // Signed out from the other browser first.
+    let page = a.get("/account").await;
+    let token_a = page.csrf();
+    a.post(
+        "/account/sessions/revoke-others",
+        &[("csrf_token", &token_a)],
+    )
+    .await;
+    let p = t
+        .post("/logout", &[("csrf_token", &token), ("forget", "1")])
+        .await;
+    assert_eq!(p.location(), Some("/"));
+    assert_eq!(p.header("clear-site-data"), Some("\"cookies\""));
+    let mut copy = env.browser();
+    copy.cookies = kept
+        .into_iter()
+        .filter(|(n, _)| n != "__Host-session")
+        .collect();
+    assert_eq!(
+        copy.login("alice", PASSWORD, false).await.location(),
+        Some("/login/two-factor")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_device_signing_in_again_gets_a_new_device_id() {
+    let env = Env::start().await;
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    let kept = a.cookies.clone();
+    let token = a.get("/logout").await.csrf();
+    a.post("/logout", &[("csrf_token", &token), ("forget", "1")])
+        .await;
+    // A copy of the forgotten cookies signs in: its device cookie is new,
+    // so it does get past a lock others made (the forgotten one would not).
+    let mut copy = env.browser();
+    copy.cookies = kept
+        .into_iter()
+        .filter(|(n, _)| n == "__Host-device")
+        .collect();
+    let old = copy.cookie("__Host-device").unwrap().to_string();
+    assert_eq!(
+        copy.login("alice", PASSWORD, false).await.location(),
+        Some("/")
+    );
+    assert_ne!(copy.cookie("__Host-device"), Some(old.as_str()));
+    copy.cookies.retain(|(n, _)| n == "__Host-device");
+    let mut guesser = env.browser();
+    guesser.source_ip = "198.51.100.66".into();
+    for _ in 0..6 {
+        guesser.login("alice", "wrong-password", false).await;
+    }
+    assert_eq!(
+        copy.login("alice", "wrong-password-2", false).await.status,
+        401
+    );
+}

@@ -483,3 +483,98 @@ async fn a_recovery_code_turns_it_off() {
     assert_eq!(p.location(), Some("/account"), "{}", p.body);
     assert_eq!(env.app.second_factor("alice").await, Some((false, 0)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_codes_get_five_answers_at_most() {
+    let env = Env::start_with(&[("LOGIN_IP_LIMIT", "1000")]).await;
+    let (mut a, tf) = member_with_two_factor(&env, "Alice").await;
+    a.logout().await;
+    let mut b = waiting(&env, "alice").await;
+    let token = b.get("/login/two-factor").await.csrf();
+    let cookies = b.cookies.clone();
+    let mut tries = Vec::new();
+    for i in 0..8 {
+        let mut copy = env.browser();
+        copy.cookies = cookies.clone();
+        let token = token.clone();
+        tries.push(tokio::spawn(async move {
+            let code = format!("{:06}", 100_000 + i);
+            copy.post(
+                "/login/two-factor",
+                &[("csrf_token", &token), ("code", &code)],
+            )
+            .await
+        }));
+    }
+    let mut answered = 0;
+    for t in tries {
+        let p = t.await.unwrap();
+        match p.status {
+            401 => answered += 1,
+            303 => assert_eq!(p.location(), Some("/login")),
+            other => panic!("{other}: {}", p.body),
+        }
+    }
+    assert!(answered <= 5, "{answered} codes were checked");
+    // The right code now: the pending sign-in is over.
+    let code = tf.code(env.clock.now());
+    let p = b
+        .post(
+            "/login/two-factor",
+            &[("csrf_token", &token), ("code", &code)],
+        )
+        .await;
+    assert_eq!(p.location(), Some("/login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_with_a_code_resets_the_device_counter_that_counted_the_password() {
+    let env = Env::start().await;
+    let (mut a, tf) = member_with_two_factor(&env, "Alice").await;
+    a.logout().await;
+    // One browser, its device cookie kept: more sign-ins than the 5 a
+    // window counts, each with the password and a code.
+    for i in 0..7 {
+        env.clock.advance(30);
+        let p = a.login("alice", PASSWORD, false).await;
+        assert_eq!(
+            p.location(),
+            Some("/login/two-factor"),
+            "sign-in {i}: {}",
+            p.body
+        );
+        let p = a.second_step(&[("code", &tf.code(env.clock.now()))]).await;
+        assert_eq!(p.location(), Some("/"), "sign-in {i}");
+        a.logout().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_it_on_ends_the_device_cookies_issued_before() {
+    let env = Env::start().await;
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    let mut kept = env.browser();
+    assert_eq!(
+        kept.login("alice", PASSWORD, false).await.location(),
+        Some("/")
+    );
+    kept.cookies.retain(|(n, _)| n == "__Host-device");
+    a.enable_two_factor(PASSWORD).await;
+    // Others lock the name; the cookie from before no longer gets past.
+    let mut guesser = env.browser();
+    guesser.source_ip = "198.51.100.66".into();
+    for _ in 0..6 {
+        guesser.login("alice", "wrong-password", false).await;
+    }
+    assert_eq!(
+        kept.login("alice", "wrong-password-2", false).await.status,
+        429
+    );
+    // This browser's was renewed with it, and still does.
+    a.cookies.retain(|(n, _)| n == "__Host-device");
+    assert_eq!(
+        a.login("alice", "wrong-password-2", false).await.status,
+        401
+    );
+}
