@@ -95,7 +95,8 @@ pub(crate) struct RowChange {
     /// Ends every session, whatever the epoch (a reset).
     pub(crate) end_all_sessions: bool,
     /// The account's generation moved on (password change or reset,
-    /// two-factor off): every trusted browser and pending sign-in ends.
+    /// two-factor on or off): every device cookie, trusted browser and
+    /// pending sign-in issued before it ends.
     pub(crate) next_generation: bool,
     /// The address is confirmed.
     pub(crate) confirmed: bool,

@@ -8,7 +8,7 @@
 //!    username's, and is not held by the source's limit: others' guesses
 //!    never lock it out, and its own are limited all the same. Device
 //!    cookies come only from successful sign-ins, and a password change,
-//!    reset or two-factor turn-off makes every one issued before it stop
+//!    reset or two-factor change makes every one issued before it stop
 //!    fitting, so cookies stockpiled while the password was known buy no
 //!    guesses once it is changed.
 //! 2. Anyone else: the source's failed-login counter is read first. Over
