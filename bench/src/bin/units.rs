@@ -44,7 +44,58 @@ async fn main() {
     rows.push(("POST /login (locked)", locked(&app).await));
     two_factor_rows(&app, &mut rows).await;
     lifecycle_rows(&app, &mut rows).await;
+    link_rows(&mut rows).await;
     print(rows);
+}
+
+/// The links from the outbox, followed: the confirmation, the reset, and
+/// the mailer's own calls per message (an app with the mail path).
+async fn link_rows(rows: &mut Vec<(&'static str, shared::testing::UsageCount)>) {
+    use shared::testing::{Env, PASSWORD};
+    let env = Env::start_mail(&[]).await;
+    let usage = || env.app.usage();
+    let mut b = env.browser();
+    b.register("Links", "links@example.com", PASSWORD).await;
+    env.pump_mail().await;
+    let confirm = last_link(&env, "/email/verify?token=");
+    usage();
+    assert_eq!(b.get(&confirm).await.status, 303);
+    rows.push(("GET /email/verify (a link)", usage()));
+    let form = b.get("/password/forgot").await;
+    b.post(
+        "/password/forgot",
+        &[("email", "links@example.com"), ("csrf_token", &form.csrf())],
+    )
+    .await;
+    env.pump_mail().await;
+    let reset = last_link(&env, "/password/reset?token=");
+    let mut r = env.browser();
+    usage();
+    assert_eq!(r.get(&reset).await.status, 303);
+    rows.push(("GET /password/reset?token=", usage()));
+    let form = r.get("/password/reset").await;
+    usage();
+    let fields = [
+        ("new_password", "bench-reset-password-7"),
+        ("csrf_token", &form.csrf()),
+    ];
+    assert_eq!(r.post("/password/reset", &fields).await.status, 303);
+    rows.push(("POST /password/reset (1 session)", usage()));
+}
+
+/// The newest link starting with `prefix` in the outbox (quoted-printable
+/// undone).
+fn last_link(env: &shared::testing::Env, prefix: &str) -> String {
+    let (_, bytes) = env.outbox().pop().expect("a message");
+    let text = String::from_utf8_lossy(&bytes)
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = text.find(prefix).expect("a link");
+    text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect()
 }
 
 /// Five wrong passwords lock the name; the sixth attempt is refused before
