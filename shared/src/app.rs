@@ -23,6 +23,8 @@ pub enum InitError {
     Hasher(String),
     #[error("DynamoDB client: {0}")]
     Client(String),
+    #[error("{0}")]
+    Passkeys(String),
 }
 
 impl From<store::RootsError> for InitError {
@@ -50,13 +52,20 @@ pub struct App {
     pub(crate) hasher: Hasher,
     pub(crate) views: Views,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Passkeys' routes: only the `passkey` function installs them.
+    pub(crate) passkeys: Option<Box<dyn crate::web::PasskeyRoutes>>,
 }
 
 impl App {
     /// The app with every page parsed (tests, the bench, tools).
+    /// With a site address, passkeys' routes too.
     pub fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, InitError> {
         let views = Views::new(&config.site_name)?;
-        Self::with_views(config, clock, views)
+        let app = Self::with_views(config, clock, views)?;
+        match app.config.mail.site_url {
+            Some(_) => app.with_passkeys(),
+            None => Ok(app),
+        }
     }
 
     /// The app that parses only `pages` (plus the layout and error page).
@@ -77,7 +86,19 @@ impl App {
             views,
             config,
             clock,
+            passkeys: None,
         })
+    }
+
+    /// The app with passkeys' routes: the relying party is the site's own
+    /// address (`SITE_URL`), which they need.
+    pub fn with_passkeys(mut self) -> Result<Self, InitError> {
+        let site_url = self.config.mail.site_url.as_deref();
+        let site_url = site_url.ok_or_else(|| InitError::Passkeys("passkeys need SITE_URL".into()))?;
+        let routes = crate::web::passkeys::routes(site_url, &self.config.site_name)
+            .map_err(|e| InitError::Passkeys(e.to_string()))?;
+        self.passkeys = Some(Box::new(routes));
+        Ok(self)
     }
 
     pub fn config(&self) -> &Config {

@@ -195,6 +195,20 @@ fn optional_secret(
 impl Config {
     /// Every key, derived once: the cookie secret's (and its retired one's)
     /// and the data secret's.
+    /// The host of the site's own address (`SITE_URL`): the passkeys'
+    /// relying-party id. `None` without one.
+    pub(crate) fn site_host(&self) -> Option<&str> {
+        let url = self.mail.site_url.as_deref()?;
+        let rest = url.split_once("://")?.1;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        };
+        (!host.is_empty()).then_some(host)
+    }
+
     pub(crate) fn keys(&self) -> crate::crypto::Keys {
         let keys = crate::crypto::Keys::new(&self.secret, self.previous_secret.as_deref());
         match &self.data_secret {
@@ -363,6 +377,18 @@ mod tests {
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("PASSWORD_MIN_LENGTH", "6")]).is_err());
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("MAIL_FROM", "Blog <a@b.co>")]).is_err());
         assert!(cfg(&[("SESSION_SECRET", SECRET), ("SITE_URL", "blog.example")]).is_err());
+    }
+
+    #[test]
+    fn the_relying_party_is_the_host_of_the_site_url() {
+        let host = |url: &str| {
+            let c = cfg(&[("SESSION_SECRET", SECRET), ("SITE_URL", url)]).unwrap();
+            c.site_host().map(str::to_string)
+        };
+        assert_eq!(host("http://localhost:9000").as_deref(), Some("localhost"));
+        assert_eq!(host("https://blog.example.com/").as_deref(), Some("blog.example.com"));
+        assert_eq!(host("https://a.example:8443/x?y#z").as_deref(), Some("a.example"));
+        assert!(cfg(&[("SESSION_SECRET", SECRET)]).unwrap().site_host().is_none());
     }
 
     #[test]

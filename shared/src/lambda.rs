@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
-use crate::app::App;
+use crate::app::{App, InitError};
 use crate::routes::Function;
 
 /// Builds the app once per cold start, then serves events until the runtime
@@ -13,7 +13,19 @@ use crate::routes::Function;
 /// `lambda_http`, whose conversion panics on raw characters in the URL.
 pub async fn run(function: Function) -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let app = Arc::new(App::from_env(function).map_err(|e| {
+    serve(function, App::from_env(function)).await
+}
+
+/// The `passkey` function's entry: `run`, plus passkeys' routes, which
+/// only this binary links (webauthn-rs with them).
+pub async fn run_passkeys() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let app = App::from_env(Function::Passkey).and_then(App::with_passkeys);
+    serve(Function::Passkey, app).await
+}
+
+async fn serve(function: Function, app: Result<App, InitError>) -> Result<(), Error> {
+    let app = Arc::new(app.map_err(|e| {
         tracing::error!(error = %e, "refusing to start");
         e
     })?);

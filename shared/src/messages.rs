@@ -19,6 +19,9 @@ pub(crate) const INCORRECT_PASSWORD: &str = "Incorrect password.";
 pub(crate) const TOO_MANY_CHANGES: &str = "Too many password changes. Try again later.";
 pub(crate) const INCORRECT_CODE: &str = "Incorrect code.";
 pub(crate) const CODE_USED: &str = "That code was already used. Wait for the next one.";
+pub(crate) const PASSKEY_NOT_ADDED: &str = "This passkey could not be added.";
+pub(crate) const PASSKEY_FAILED: &str = "That passkey did not work. Try again or use your password.";
+pub(crate) const PASSKEY_NAME: &str = "A passkey's name is 1 to 60 characters.";
 pub(crate) const SETUP_EXPIRED: &str =
     "That set-up has expired. Scan the new code below and try again.";
 
@@ -53,6 +56,8 @@ pub(crate) enum Notice {
     },
     TwoFactorOff,
     TrustedForgotten,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 /// How a notice looks: the class its paragraph gets.
@@ -91,6 +96,8 @@ impl Notice {
             Notice::RecoveryCodesLeft { left } => format!("You have {left} recovery codes left."),
             Notice::TwoFactorOff => "Two-factor authentication is off.".into(),
             Notice::TrustedForgotten => "Trusted browser forgotten.".into(),
+            Notice::PasskeyAdded => "Passkey added.".into(),
+            Notice::PasskeyRemoved => "Passkey removed.".into(),
         }
     }
 

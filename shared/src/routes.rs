@@ -12,7 +12,7 @@ use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::web::{
     account, delete, email, home, login, logout, password, register, reset, second_step,
-    two_factor, Stop,
+    two_factor, Stop, PASSKEYS_PAGE,
 };
 
 /// Which Lambda function is running: each serves only its own routes.
@@ -35,6 +35,9 @@ pub enum Function {
     /// The second step of a two-factor sign-in (no Argon2: the password
     /// was checked by `login`).
     TwoStep,
+    /// Passkeys: their settings (Argon2, to check the password) and the
+    /// sign-in with one. The only function that links webauthn-rs.
+    Passkey,
 }
 
 /// What answers a route: one variant per handler, called by the one match
@@ -70,6 +73,10 @@ pub(crate) enum Handler {
     TwoFactorDisable,
     SecondStepForm,
     SecondStepSubmit,
+    PasskeysPage,
+    PasskeyAdd,
+    PasskeyRemove,
+    PasskeySignIn,
 }
 
 impl Handler {
@@ -111,6 +118,15 @@ impl Handler {
             Handler::TwoFactorDisable => two_factor::disable(app, req).await,
             Handler::SecondStepForm => second_step::form(app, req).await,
             Handler::SecondStepSubmit => second_step::submit(app, req).await,
+            // Through the routes the `passkey` function installs at init
+            // (`App::with_passkeys`): no other binary links webauthn-rs.
+            Handler::PasskeysPage
+            | Handler::PasskeyAdd
+            | Handler::PasskeyRemove
+            | Handler::PasskeySignIn => match &app.passkeys {
+                Some(passkeys) => passkeys.answer(self, app, req).await,
+                None => Err(AppError::NotFound.into()),
+            },
         }
     }
 }
@@ -190,7 +206,9 @@ impl Route {
 }
 
 use Access::{Anyone, Guests, LinkHolder, Members, SecondStep};
-use Function::{Delete, Email, Home, Login, Logout, Password, Register, TwoFactor, TwoStep};
+use Function::{
+    Delete, Email, Home, Login, Logout, Passkey, Password, Register, TwoFactor, TwoStep,
+};
 
 /// Every route. template.yaml, the Cargo.toml router and the README must
 /// say the same: tests check each against this table.
@@ -223,6 +241,10 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/account/two-factor",              TwoFactor, Handler::TwoFactorEnable,     Some(two_factor::PAGE),  Members),
     route("POST", "/account/two-factor/recovery-codes", TwoFactor, Handler::TwoFactorCodes,    Some(two_factor::PAGE),  Members),
     route("POST", "/account/two-factor/disable",      TwoFactor, Handler::TwoFactorDisable,    Some(two_factor::PAGE),  Members),
+    route("GET",  "/account/passkeys",                Passkey,  Handler::PasskeysPage,         Some(PASSKEYS_PAGE),     Members),
+    route("POST", "/account/passkeys",                Passkey,  Handler::PasskeyAdd,           Some(PASSKEYS_PAGE),     Members),
+    route("POST", "/account/passkeys/remove",         Passkey,  Handler::PasskeyRemove,        Some(PASSKEYS_PAGE),     Members),
+    route("POST", "/login/passkey",                   Passkey,  Handler::PasskeySignIn,        Some(login::PAGE),       Guests),
 ];
 
 impl Function {
@@ -255,6 +277,7 @@ impl Function {
             Email => "email",
             TwoFactor => "twofactor",
             TwoStep => "twostep",
+            Passkey => "passkey",
         }
     }
 }

@@ -48,7 +48,7 @@ impl App {
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"
         );
-        reply.finish(req.secure, &self.views.style_src)
+        reply.finish(req.secure, &self.views.sources())
     }
 
     /// Serves the JSON the runtime delivered. Anything that is not an HTTP
@@ -59,7 +59,7 @@ impl App {
             None => {
                 tracing::warn!("not an API Gateway HTTP API event");
                 let reply = self.error_reply(&AppError::BadRequest);
-                reply.finish(self.secure(), &self.views.style_src)
+                reply.finish(self.secure(), &self.views.sources())
             }
         }
     }

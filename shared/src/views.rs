@@ -10,6 +10,8 @@ use tera::{Context, Tera};
 use crate::messages::{Level, Notice};
 
 const CSS: &str = include_str!("../templates/style.css");
+/// The passkey pages' one script (login and passkeys), inline.
+const PASSKEY_JS: &str = include_str!("../assets/passkey.js");
 
 // `TEMPLATES`: every `templates/*.html` as build.rs left it (indentation and
 // blank lines removed), by name.
@@ -22,6 +24,8 @@ pub(crate) struct Views {
     tera: Tera,
     /// `'sha256-…'`: the CSP source that allows our one inline stylesheet.
     pub(crate) style_src: String,
+    /// `'sha256-…'`: the CSP source that allows our one inline script.
+    pub(crate) script_src: String,
     site_name: String,
 }
 
@@ -70,15 +74,21 @@ impl Views {
                 .into_iter()
                 .filter(|(name, _)| ALWAYS.contains(name) || pages.contains(name)),
         )?;
-        let style_src = format!(
-            "'sha256-{}'",
-            STANDARD.encode(Sha256::digest(CSS.as_bytes()))
-        );
+        let hash = |text: &str| format!("'sha256-{}'", STANDARD.encode(Sha256::digest(text)));
         Ok(Views {
             tera,
-            style_src,
+            style_src: hash(CSS),
+            script_src: hash(PASSKEY_JS),
             site_name: site_name.to_string(),
         })
+    }
+
+    /// The CSP sources of the inline stylesheet and script.
+    pub(crate) fn sources(&self) -> crate::gateway::reply::Sources<'_> {
+        crate::gateway::reply::Sources {
+            style: &self.style_src,
+            script: &self.script_src,
+        }
     }
 
     /// Renders `template` with the layout's values plus `extra`.
@@ -90,6 +100,7 @@ impl Views {
     ) -> Result<String, tera::Error> {
         extra.insert("site_name", &self.site_name);
         extra.insert("css", CSS);
+        extra.insert("passkey_js", PASSKEY_JS);
         extra.insert("user", &chrome.viewer);
         extra.insert("csrf_token", &chrome.csrf_token);
         // The layout prefixes the title with "Error:" when a form failed.

@@ -7,6 +7,7 @@
 //! their keyed hashes).
 
 mod base32;
+pub(crate) mod passkey;
 pub(crate) mod password;
 pub(crate) mod recovery;
 pub(crate) mod seal;

@@ -83,8 +83,8 @@ impl Reply {
 
     /// The final v2 response: the reply plus the headers every response
     /// carries.
-    pub(crate) fn finish(self, secure: bool, style_src: &str) -> Response {
-        let mut headers = security_headers(secure, style_src);
+    pub(crate) fn finish(self, secure: bool, sources: &Sources<'_>) -> Response {
+        let mut headers = security_headers(secure, sources);
         let body = match self.body {
             Body::Page(html) => Some(html),
             Body::Redirect(location) => {
@@ -108,11 +108,18 @@ impl Reply {
     }
 }
 
+/// The CSP sources of our inline stylesheet and script (their hashes).
+pub(crate) struct Sources<'a> {
+    pub(crate) style: &'a str,
+    pub(crate) script: &'a str,
+}
+
 /// The headers on every response, error pages and redirects included.
-fn security_headers(secure: bool, style_src: &str) -> BTreeMap<String, String> {
+fn security_headers(secure: bool, sources: &Sources<'_>) -> BTreeMap<String, String> {
+    let (style, script) = (sources.style, sources.script);
     let csp = format!(
-        "default-src 'none'; style-src {style_src}; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        "default-src 'none'; style-src {style}; script-src {script}; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     );
     let mut headers: BTreeMap<String, String> = [
         ("content-type", "text/html; charset=utf-8".to_string()),

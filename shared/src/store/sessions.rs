@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::browsers::{Pending, Setup, Trusted, PENDING_PREFIX, SETUP_SK, TRUSTED_PREFIX};
 use super::item::{get_n, get_s, n, s, Item};
+use super::passkeys::{Passkey, PASSKEY_PREFIX};
 use super::rows::{AccountRow, ACCOUNT_SK};
 use super::tx::{Cond, Tx};
 use super::usage::Counted;
@@ -91,8 +92,9 @@ pub(crate) struct Partition {
     pub(crate) trusted: Vec<Trusted>,
     pub(crate) pending: Vec<Pending>,
     pub(crate) setup: Option<Setup>,
-    /// The keys of every other item (the set-up secret, forgotten
-    /// devices): they go with the account.
+    pub(crate) passkeys: Vec<Passkey>,
+    /// The keys of every other item (the set-up secret, passkeys and
+    /// their registrations, forgotten devices): they go with the account.
     rest: Vec<Item>,
 }
 
@@ -172,6 +174,11 @@ impl Partition {
             Some(sk) if sk.starts_with(PENDING_PREFIX) => self
                 .pending
                 .extend(readable("pending sign-in", Pending::from_item(item))),
+            Some(sk) if sk.starts_with(PASSKEY_PREFIX) => {
+                self.passkeys
+                    .extend(readable("passkey", Passkey::from_item(item)));
+                self.keep_key(item);
+            }
             _ => self.keep_key(item),
         }
     }

@@ -81,6 +81,8 @@ fn config(endpoint: &str, vars: &[(&str, &str)]) -> Config {
         ("SESSION_SECRET".into(), SECRET.into()),
         ("DYNAMODB_ENDPOINT".into(), endpoint.to_string()),
         ("AWS_REGION".into(), "us-east-1".into()),
+        // The site's own address: passkeys' relying party.
+        ("SITE_URL".into(), SITE_URL.into()),
     ]);
     for (k, v) in vars {
         map.insert(k.to_string(), v.to_string());

@@ -5,12 +5,14 @@
 //! a cookie-keeping `Browser`, the Lambda Runtime API stand-in, and the
 //! few looks inside `App` that tests and the bench need.
 
+pub mod authenticator;
 mod browser;
 mod env;
 mod faults;
 mod grants;
 mod hold;
 pub mod runtime_api;
+mod passkeys;
 mod second_factor;
 pub mod ses_stub;
 pub mod streams;
@@ -21,6 +23,8 @@ use std::sync::Arc;
 pub use browser::{event, host, tamper, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
 pub use faults::{Fault, FaultInterceptor, Faults, Grant, Held};
+pub use authenticator::{Authenticator, CounterMode};
+pub use passkeys::script_json;
 pub use second_factor::{recovery_codes, totp_code, totp_secret, TwoFactor};
 
 use crate::app::App;

@@ -1,10 +1,14 @@
 //! GET `/login` (the form, keeping `?next=`) and POST `/login`: throttled,
-//! then checked against the account, then a new session.
+//! then checked against the account, then a new session. The page also
+//! offers a passkey sign-in (`passkey_login.rs` answers it): its request
+//! options are made here, without webauthn-rs, so that this function
+//! need not link it.
 
 use super::prelude::*;
 use super::second_step;
 use super::signin::SignIn;
 use super::throttle::{self, Counted, Gate};
+use crate::crypto::{random_b64, token_hash};
 use crate::forms::{self, Form};
 use crate::next_url;
 use crate::store::{Method, Partition, StoreError, Trusted, User};
@@ -20,7 +24,51 @@ struct Shown<'a> {
     error: Option<&'a str>,
 }
 
-fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Result<Reply> {
+/// How long a log-in page's passkey challenge works.
+const PASSKEY_SECS: i64 = 5 * 60;
+
+/// The passkey sign-in's request options for one page: a new challenge,
+/// kept 5 minutes and used once; no credentials listed (the browser
+/// offers the site's passkeys), user verification required. `None` when
+/// the site has no address of its own or the challenge could not be kept:
+/// the page then offers the password alone.
+async fn passkey_options(app: &App) -> Option<String> {
+    let rp_id = app.config.site_host()?;
+    let challenge = random_b64(32);
+    let expires = app.now() + PASSKEY_SECS;
+    let hash = token_hash(&challenge);
+    if let Err(e) = app.store.put_login_challenge(&hash, expires).await {
+        tracing::warn!(error = %e, "log-in page without passkeys");
+        return None;
+    }
+    let options = serde_json::json!({
+        "challenge": challenge,
+        "rpId": rp_id,
+        "allowCredentials": [],
+        "userVerification": "required",
+        "timeout": PASSKEY_SECS * 1000,
+    });
+    Some(options.to_string())
+}
+
+/// The form again after a refused passkey sign-in: `failed` for the whole
+/// form.
+pub(super) async fn refused(
+    app: &App,
+    visit: Visit<'_>,
+    next: Option<&str>,
+    failed: (StatusCode, &str),
+) -> Result<Reply> {
+    let f = Shown {
+        username: "",
+        remember: false,
+        next,
+        error: Some(failed.1),
+    };
+    render(app, visit, f, failed.0).await
+}
+
+async fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Result<Reply> {
     // Sent here to log in first: say so, once.
     if f.next.is_some() && f.error.is_none() && !visit.notices.contains(&Notice::LogInFirst) {
         visit.notices.push(Notice::LogInFirst);
@@ -32,6 +80,7 @@ fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> 
     ctx.insert("next_encoded", &f.next.map(forms::encode));
     ctx.insert("error", &f.error);
     ctx.insert("error_field", &error_field(&f));
+    ctx.insert("passkey_options", &passkey_options(app).await);
     visit.render(app, PAGE, status, ctx)
 }
 
@@ -45,7 +94,7 @@ fn error_field(f: &Shown<'_>) -> Option<&'static str> {
     }
 }
 
-fn query_next(req: &Req) -> Option<&str> {
+pub(super) fn query_next(req: &Req) -> Option<&str> {
     req.query
         .get("next")
         .map(String::as_str)
@@ -60,7 +109,7 @@ pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
         next: query_next(req),
         error: None,
     };
-    render(app, visit, f, StatusCode::OK)
+    render(app, visit, f, StatusCode::OK).await
 }
 
 /// How a login attempt ended.
@@ -103,7 +152,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
                 next,
                 error: Some(text),
             };
-            return render(app, visit, f, status);
+            return render(app, visit, f, status).await;
         }
     };
     let remember = form.checked("remember");

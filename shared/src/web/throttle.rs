@@ -138,6 +138,13 @@ pub(crate) async fn check(
     Ok(Gate::Open(Counted { counter }))
 }
 
+/// Whether the source is at its failed-login limit: a passkey sign-in,
+/// which names no username, is held to it alone.
+pub(crate) async fn source_closed(app: &App, req: &Req) -> Result<bool> {
+    let counter = app.store.get_counter(&source_counter(req)).await?;
+    Ok(counter.live(app.now()) >= app.config.login.per_ip)
+}
+
 /// A wrong password (or a refused attempt): one more against the source.
 pub(crate) async fn failed(app: &App, req: &Req) -> Result<()> {
     let limits = app.config.login;

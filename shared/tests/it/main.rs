@@ -29,6 +29,7 @@ mod mail;
 mod mail_caps;
 mod mailbox;
 mod pages;
+mod passkeys;
 mod password;
 mod recovery;
 mod registration;

@@ -1,0 +1,6 @@
+//! The `passkey` Lambda function: all logic is in `shared`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::lambda::run_passkeys().await
+}
