@@ -66,8 +66,10 @@ fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The site's address: the name, as `scripts/serve` prints it and builds
+/// mail links from (browsers refuse passkeys on an IP address).
 fn base() -> String {
-    format!("http://127.0.0.1:{SITE_PORT}")
+    format!("http://localhost:{SITE_PORT}")
 }
 
 /// Where screenshots wait while the site runs.
@@ -139,12 +141,13 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Whether a plain HTTP GET of `path` on 127.0.0.1:`port` answers 2xx or 3xx.
+/// Whether a plain HTTP GET of `path` on localhost:`port` answers 2xx or 3xx
+/// (every address the name has, in turn, as a browser tries them).
 async fn http_ok(port: u16, path: &str) -> bool {
-    let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+    let Ok(mut s) = tokio::net::TcpStream::connect(("localhost", port)).await else {
         return false;
     };
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
     if s.write_all(req.as_bytes()).await.is_err() {
         return false;
     }

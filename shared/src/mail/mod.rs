@@ -66,7 +66,7 @@ impl Mailer {
     pub fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, crate::InitError> {
         let site_url = match (&config.mail.site_url, &config.mail.outbox) {
             (Some(u), _) => u.clone(),
-            (None, Some(_)) => "http://127.0.0.1:9000".into(),
+            (None, Some(_)) => "http://localhost:9000".into(),
             (None, None) => return Err(ConfigError::Missing("SITE_URL").into()),
         };
         Ok(Mailer {
