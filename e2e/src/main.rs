@@ -25,6 +25,7 @@ use tokio::process::{Child, Command};
 mod browser;
 mod flows;
 mod lifecycle;
+mod passkeys;
 mod sweep;
 mod two_factor;
 use browser::Browser;
@@ -356,6 +357,10 @@ async fn run_flows(cx: &Ctx) -> bool {
     flow!(
         "two-factor: on, recovery code, trusted browser, forgotten, code, off",
         two_factor::two_factor_sign_in(cx)
+    );
+    flow!(
+        "passkeys: add, button, autofill, no user verification, removed",
+        passkeys::passkeys(cx)
     );
     // Last: it visits what the flows above did not.
     flow!(

@@ -54,7 +54,8 @@
       post(login, cred);
     };
     // Autofill: saved passkeys are offered in the username field's list.
-    if (PublicKeyCredential.isConditionalMediationAvailable) {
+    // Not again on the page that says the last one failed.
+    if (login.dataset.autofill !== "off" && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable()
         .then((yes) => yes && get("conditional").then(signIn, () => {}));
     }

@@ -386,9 +386,18 @@ mod tests {
             c.site_host().map(str::to_string)
         };
         assert_eq!(host("http://localhost:9000").as_deref(), Some("localhost"));
-        assert_eq!(host("https://blog.example.com/").as_deref(), Some("blog.example.com"));
-        assert_eq!(host("https://a.example:8443/x?y#z").as_deref(), Some("a.example"));
-        assert!(cfg(&[("SESSION_SECRET", SECRET)]).unwrap().site_host().is_none());
+        assert_eq!(
+            host("https://blog.example.com/").as_deref(),
+            Some("blog.example.com")
+        );
+        assert_eq!(
+            host("https://a.example:8443/x?y#z").as_deref(),
+            Some("a.example")
+        );
+        assert!(cfg(&[("SESSION_SECRET", SECRET)])
+            .unwrap()
+            .site_host()
+            .is_none());
     }
 
     #[test]

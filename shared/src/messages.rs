@@ -20,7 +20,8 @@ pub(crate) const TOO_MANY_CHANGES: &str = "Too many password changes. Try again 
 pub(crate) const INCORRECT_CODE: &str = "Incorrect code.";
 pub(crate) const CODE_USED: &str = "That code was already used. Wait for the next one.";
 pub(crate) const PASSKEY_NOT_ADDED: &str = "This passkey could not be added.";
-pub(crate) const PASSKEY_FAILED: &str = "That passkey did not work. Try again or use your password.";
+pub(crate) const PASSKEY_FAILED: &str =
+    "That passkey did not work. Try again or use your password.";
 pub(crate) const PASSKEY_NAME: &str = "A passkey's name is 1 to 60 characters.";
 pub(crate) const SETUP_EXPIRED: &str =
     "That set-up has expired. Scan the new code below and try again.";

@@ -12,8 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use webauthn_rs::prelude::{
     CredentialID, DiscoverableAuthentication, Passkey as Credential, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
-    Webauthn, WebauthnBuilder,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
 /// Why passkeys cannot be offered (at init: the site's address).
@@ -75,7 +74,10 @@ impl RelyingParty {
     pub(crate) fn new(site_url: &str, site_name: &str) -> Result<Self, RelyingPartyError> {
         let bad = |e: &dyn std::fmt::Display| RelyingPartyError(format!("{site_url:?}: {e}"));
         let origin = Url::parse(site_url).map_err(|e| bad(&e))?;
-        let host = origin.host_str().ok_or_else(|| bad(&"no host"))?.to_string();
+        let host = origin
+            .host_str()
+            .ok_or_else(|| bad(&"no host"))?
+            .to_string();
         let webauthn = WebauthnBuilder::new(&host, &origin)
             .and_then(|b| b.rp_name(site_name).build())
             .map_err(|e| bad(&e))?;
@@ -95,7 +97,6 @@ impl RelyingParty {
         let exclude: Vec<CredentialID> = existing
             .iter()
             .filter_map(|id| URL_SAFE_NO_PAD.decode(id).ok())
-            .map(CredentialID::from)
             .collect();
         let (ccr, state) = self
             .webauthn
@@ -117,7 +118,9 @@ impl RelyingParty {
     }
 
     /// The challenge a registration response answers (to find its state).
-    pub(crate) fn registration_challenge(credential: &str) -> Option<(RegisterPublicKeyCredential, String)> {
+    pub(crate) fn registration_challenge(
+        credential: &str,
+    ) -> Option<(RegisterPublicKeyCredential, String)> {
         let reg: RegisterPublicKeyCredential = serde_json::from_str(credential).ok()?;
         let challenge = client_challenge(reg.response.client_data_json.as_ref())?;
         Some((reg, challenge))
@@ -166,7 +169,12 @@ impl RelyingParty {
     /// last counter seen): signature, origin, relying party, user
     /// verification, and a counter that goes up (0 then 0 passes: the
     /// authenticator keeps none). The new counter, or `None`.
-    pub(crate) fn finish_sign_in(&self, assertion: &Assertion, key: &str, counter: i64) -> Option<i64> {
+    pub(crate) fn finish_sign_in(
+        &self,
+        assertion: &Assertion,
+        key: &str,
+        counter: i64,
+    ) -> Option<i64> {
         let mut stored: serde_json::Value = serde_json::from_str(key).ok()?;
         *stored.pointer_mut("/cred/counter")? = counter.into();
         let stored: Credential = serde_json::from_value(stored).ok()?;
@@ -176,7 +184,9 @@ impl RelyingParty {
             .finish_discoverable_authentication_v2(&assertion.credential, state, &stored)
             .map_err(|e| tracing::info!(error = %e, "passkey sign-in refused"))
             .ok()?;
-        result.user_verified().then_some(i64::from(result.counter()))
+        result
+            .user_verified()
+            .then_some(i64::from(result.counter()))
     }
 
     /// webauthn-rs's state for a discoverable sign-in, with the log-in

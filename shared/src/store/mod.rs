@@ -40,8 +40,8 @@ use crate::config::Config;
 
 pub(crate) use browsers::{Pending, Setup, Trusted};
 pub(crate) use client::{client, credentials, http_client, timeouts, RootsError};
-pub(crate) use rows::{AccountRow, RowChange};
 pub(crate) use passkeys::Passkey;
+pub(crate) use rows::{AccountRow, RowChange};
 pub(crate) use second_factor::Proof;
 pub(crate) use sessions::{Method, Partition, Session};
 #[cfg(feature = "test-util")]

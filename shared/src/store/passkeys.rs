@@ -86,7 +86,10 @@ fn login_key(challenge_hash: &str) -> Item {
 }
 
 fn registration_key(account_id: &str, challenge_hash: &str) -> Item {
-    key(account_id, &format!("{REGISTRATION_PREFIX}{challenge_hash}"))
+    key(
+        account_id,
+        &format!("{REGISTRATION_PREFIX}{challenge_hash}"),
+    )
 }
 
 impl Store {
@@ -191,11 +194,7 @@ impl Tx<'_> {
     /// counter value, one wins; a cloned key's older value loses.
     pub(crate) fn use_passkey(self, p: &Passkey, counter: i64, now: i64) -> Result<Self> {
         let table = self.store.sessions.clone();
-        let expr = if counter == 0 {
-            "#c = :c"
-        } else {
-            "#c < :c"
-        };
+        let expr = if counter == 0 { "#c = :c" } else { "#c < :c" };
         let cond = Cond {
             expr,
             values: vec![(":c", n(counter)), (":now", n(now))],

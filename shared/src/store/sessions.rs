@@ -28,7 +28,7 @@ use super::tx::{Cond, Tx};
 use super::usage::Counted;
 use super::{bug, send, unavailable, unless_gone, Result, Store};
 
-const SESSION_PREFIX: &str = "session#";
+pub(super) const SESSION_PREFIX: &str = "session#";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {

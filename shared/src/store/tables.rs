@@ -153,7 +153,8 @@ impl Store {
                     }
                     Err(e) => problems.push(format!("an account row: {e}")),
                 }
-            } else {
+            } else if sk.starts_with(super::sessions::SESSION_PREFIX) {
+                // (Other items: trusted browsers, passkeys, challenges.)
                 match Session::from_item(item) {
                     Ok(s) => stored.push(s),
                     Err(e) => problems.push(format!("a session: {e}")),

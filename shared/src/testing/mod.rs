@@ -11,8 +11,8 @@ mod env;
 mod faults;
 mod grants;
 mod hold;
-pub mod runtime_api;
 mod passkeys;
+pub mod runtime_api;
 mod second_factor;
 pub mod ses_stub;
 pub mod streams;
@@ -20,10 +20,10 @@ pub mod streams;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+pub use authenticator::{Authenticator, CounterMode};
 pub use browser::{event, host, tamper, Browser, Page};
 pub use env::{serve_dynamodb, Env, LocalDynamo, PASSWORD, SECRET, SITE_URL, START};
 pub use faults::{Fault, FaultInterceptor, Faults, Grant, Held};
-pub use authenticator::{Authenticator, CounterMode};
 pub use passkeys::script_json;
 pub use second_factor::{recovery_codes, totp_code, totp_secret, TwoFactor};
 

@@ -22,12 +22,20 @@ impl Browser {
         let page = self.get("/account/passkeys").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let options = script_json(&page, "passkey-create-options").expect("creation options");
-        let created = auth.register(&options).expect("the authenticator creates one");
+        let created = auth
+            .register(&options)
+            .expect("the authenticator creates one");
         (page, created.to_string())
     }
 
     /// Posts a registration's JSON in the add form of `page`.
-    pub async fn post_passkey(&mut self, page: &Page, credential: &str, name: &str, password: &str) -> Page {
+    pub async fn post_passkey(
+        &mut self,
+        page: &Page,
+        credential: &str,
+        name: &str,
+        password: &str,
+    ) -> Page {
         let csrf = page.csrf();
         let fields = [
             ("csrf_token", csrf.as_str()),
@@ -39,14 +47,23 @@ impl Browser {
     }
 
     /// Adds a passkey made by `auth`, as a person does on the passkeys page.
-    pub async fn add_passkey(&mut self, auth: &mut Authenticator, name: &str, password: &str) -> Page {
+    pub async fn add_passkey(
+        &mut self,
+        auth: &mut Authenticator,
+        name: &str,
+        password: &str,
+    ) -> Page {
         let (page, credential) = self.create_passkey(auth).await;
         self.post_passkey(&page, &credential, name, password).await
     }
 
     /// Opens the log-in page (`target`, with its `?next=`) and lets `auth`
     /// answer its passkey challenge: the page and the assertion's JSON.
-    pub async fn passkey_assertion(&mut self, auth: &mut Authenticator, target: &str) -> (Page, Option<String>) {
+    pub async fn passkey_assertion(
+        &mut self,
+        auth: &mut Authenticator,
+        target: &str,
+    ) -> (Page, Option<String>) {
         let page = self.get(target).await;
         let options = script_json(&page, "passkey-login-options").expect("request options");
         let assertion = auth.authenticate(&options).ok().map(|a| a.to_string());

@@ -76,6 +76,8 @@ pub(crate) async fn show(app: &App, req: &Req) -> Result<Reply> {
     ctx.insert("trusted", &trusted);
     ctx.insert("email_confirmed", &confirmed);
     ctx.insert("two_factor", &member.account.two_factor);
+    // Passkeys need the site's own address (their relying party).
+    ctx.insert("passkeys", &app.config.site_host().is_some());
     gate::member_visit(app, req, member).render(app, PAGE, StatusCode::OK, ctx)
 }
 

@@ -65,10 +65,25 @@ pub(super) async fn refused(
         next,
         error: Some(failed.1),
     };
-    render(app, visit, f, failed.0).await
+    render(app, visit, f, failed.0, Passkeys::Offered).await
 }
 
-async fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCode) -> Result<Reply> {
+/// Whether a rendering of the form offers a passkey sign-in: the page
+/// does, and so does a refused passkey; a refused password does not (it
+/// writes nothing: a guess costs no challenge).
+#[derive(PartialEq)]
+enum Passkeys {
+    Offered,
+    Not,
+}
+
+async fn render(
+    app: &App,
+    mut visit: Visit<'_>,
+    f: Shown<'_>,
+    status: StatusCode,
+    passkeys: Passkeys,
+) -> Result<Reply> {
     // Sent here to log in first: say so, once.
     if f.next.is_some() && f.error.is_none() && !visit.notices.contains(&Notice::LogInFirst) {
         visit.notices.push(Notice::LogInFirst);
@@ -80,7 +95,11 @@ async fn render(app: &App, mut visit: Visit<'_>, f: Shown<'_>, status: StatusCod
     ctx.insert("next_encoded", &f.next.map(forms::encode));
     ctx.insert("error", &f.error);
     ctx.insert("error_field", &error_field(&f));
-    ctx.insert("passkey_options", &passkey_options(app).await);
+    let options = match passkeys {
+        Passkeys::Offered => passkey_options(app).await,
+        Passkeys::Not => None,
+    };
+    ctx.insert("passkey_options", &options);
     visit.render(app, PAGE, status, ctx)
 }
 
@@ -109,7 +128,7 @@ pub(crate) async fn form(app: &App, req: &Req) -> Result<Reply> {
         next: query_next(req),
         error: None,
     };
-    render(app, visit, f, StatusCode::OK).await
+    render(app, visit, f, StatusCode::OK, Passkeys::Offered).await
 }
 
 /// How a login attempt ended.
@@ -152,7 +171,7 @@ pub(crate) async fn submit(app: &App, req: &Req) -> Result<Reply> {
                 next,
                 error: Some(text),
             };
-            return render(app, visit, f, status).await;
+            return render(app, visit, f, status, Passkeys::Not).await;
         }
     };
     let remember = form.checked("remember");

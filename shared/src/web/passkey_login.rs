@@ -110,7 +110,10 @@ async fn start_session(
 ) -> Result<Option<cookie::Cookie<'static>>> {
     let user = &p.user;
     let sign_in = SignIn::new(app, req, user, &p.partition, remember, Method::Passkey)?;
-    let tx = app.store.tx().use_passkey(&p.passkey, p.counter, app.now())?;
+    let tx = app
+        .store
+        .tx()
+        .use_passkey(&p.passkey, p.counter, app.now())?;
     let tx = if user.registration_id.is_some() {
         tx.forget_registration(user)?
     } else {

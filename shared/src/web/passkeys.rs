@@ -15,8 +15,8 @@ use super::prelude::*;
 use super::{links, passkey_login, reauth, PasskeyRoutes};
 use crate::clock;
 use crate::crypto::passkey::{RelyingParty, RelyingPartyError};
-use crate::routes::Handler;
 use crate::crypto::{random_b64, token_hash};
+use crate::routes::Handler;
 use crate::store::{MailKind, Passkey, StoreError, User};
 
 use super::PASSKEYS_PAGE as PAGE;
@@ -41,7 +41,10 @@ pub(crate) struct Passkeys {
     rp: RelyingParty,
 }
 
-pub(crate) fn routes(site_url: &str, site_name: &str) -> std::result::Result<Passkeys, RelyingPartyError> {
+pub(crate) fn routes(
+    site_url: &str,
+    site_name: &str,
+) -> std::result::Result<Passkeys, RelyingPartyError> {
     Ok(Passkeys {
         rp: RelyingParty::new(site_url, site_name)?,
     })
@@ -128,12 +131,20 @@ async fn add(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
     let typed = form.text("name");
     let password = form.text("password");
     if password.is_empty() || typed.trim().is_empty() {
-        let field = if typed.trim().is_empty() { "name" } else { "password" };
+        let field = if typed.trim().is_empty() {
+            "name"
+        } else {
+            "password"
+        };
         let failed = (StatusCode::BAD_REQUEST, messages::REQUIRED, Some(field));
         return render(app, rp, visit, Some(failed), typed).await;
     }
     let Some(name) = valid_name(typed) else {
-        let failed = (StatusCode::BAD_REQUEST, messages::PASSKEY_NAME, Some("name"));
+        let failed = (
+            StatusCode::BAD_REQUEST,
+            messages::PASSKEY_NAME,
+            Some("name"),
+        );
         return render(app, rp, visit, Some(failed), typed).await;
     };
     let confirmed = reauth::confirm(app, req, &visit.who, password, "passkey_add", "password");
@@ -160,7 +171,9 @@ async fn add(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
             let failed = (StatusCode::BAD_REQUEST, messages::PASSKEY_NOT_ADDED, None);
             return render(app, rp, visit, Some(failed), name).await;
         }
-        Err(StoreError::Refused(_)) => return Err(AppError::Conflict("account changed".into()).into()),
+        Err(StoreError::Refused(_)) => {
+            return Err(AppError::Conflict("account changed".into()).into())
+        }
         Err(e) => return Err(e.into()),
     }
     audit(app, req, "passkey_added", &user.key);
@@ -172,7 +185,10 @@ async fn add(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
 async fn created(
     app: &App,
     rp: &RelyingParty,
-    user: &User, credential: &str, name: &str) -> Result<Option<Passkey>> {
+    user: &User,
+    credential: &str,
+    name: &str,
+) -> Result<Option<Passkey>> {
     let Some((reg, challenge)) = RelyingParty::registration_challenge(credential) else {
         return Ok(None);
     };
@@ -209,7 +225,9 @@ async fn remove(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
     let confirmed = reauth::confirm(app, req, &visit.who, password, "passkey_remove", "password");
     let user = match confirmed.await? {
         Ok(user) => user,
-        Err((status, text, _)) => return render(app, rp, visit, Some((status, text, None)), "").await,
+        Err((status, text, _)) => {
+            return render(app, rp, visit, Some((status, text, None)), "").await
+        }
     };
     let partition = app.store.partition(&user.account_id).await?;
     let wanted = form.text("passkey");

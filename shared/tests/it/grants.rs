@@ -346,7 +346,7 @@ async fn each_function_is_granted_exactly_what_it_calls() {
     }
     let unknown: Vec<_> = used.keys().filter(|f| !functions.contains(*f)).collect();
     assert!(unknown.is_empty(), "calls of no function: {unknown:?}");
-    assert_eq!(functions.len(), 10, "nine HTTP functions and the mailer");
+    assert_eq!(functions.len(), 11, "ten HTTP functions and the mailer");
     assert!(
         problems.is_empty(),
         "template.yaml grants:\n{}",

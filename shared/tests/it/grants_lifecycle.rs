@@ -107,6 +107,7 @@ pub(crate) async fn lifecycle(d: &mut Drive) {
     Box::pin(confirm(d)).await;
     Box::pin(delete(d)).await;
     Box::pin(crate::grants_two_factor::two_factor(d)).await;
+    Box::pin(crate::grants_passkeys::passkeys(d)).await;
 }
 
 /// Wrong, the counters' windows ended, locked out, then right with a reset

@@ -21,6 +21,7 @@ mod events;
 mod faults;
 mod grants;
 mod grants_lifecycle;
+mod grants_passkeys;
 mod grants_two_factor;
 mod grants_written;
 mod guards;

@@ -59,9 +59,17 @@ async fn a_passkey_is_added_with_the_password_and_signs_in_without_one() {
     assert!(page.body.contains(">My laptop<"), "{}", page.body);
     // The one it has is excluded from the next options.
     let o = script_json(&page, "passkey-create-options").unwrap();
-    assert_eq!(o["excludeCredentials"][0]["id"], auth.credential_id().unwrap().as_str());
+    assert_eq!(
+        o["excludeCredentials"][0]["id"],
+        auth.credential_id().unwrap().as_str()
+    );
     let mails = new_mail(&env, &mut seen).await;
-    assert!(mails.iter().any(|m| m.subject.contains("A passkey was added")), "{mails:?}");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("A passkey was added")),
+        "{mails:?}"
+    );
 
     // Signing in: no username, no password.
     let mut c = env.browser();
@@ -73,7 +81,12 @@ async fn a_passkey_is_added_with_the_password_and_signs_in_without_one() {
     assert!(login.body.contains("autocomplete=\"username webauthn\""));
     let assertion = auth.authenticate(&o).unwrap().to_string();
     let p = c.post_assertion(&login, &assertion).await;
-    assert_eq!((p.status, p.location()), (303, Some("/account")), "{}", p.body);
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/account")),
+        "{}",
+        p.body
+    );
     let account = c.get("/account").await;
     assert!(account.body.contains("Welcome back, Alice!"));
     assert!(account.body.contains("<td role=\"cell\"><span class=\"cell-label\" aria-hidden=\"true\">Signed in with</span>passkey</td>"), "{}", account.body);
@@ -98,7 +111,9 @@ async fn adding_refuses_a_wrong_password_a_bad_answer_and_a_replay() {
     let account = env.app.account_id("alice").await.unwrap();
     let mut auth = Authenticator::new(SITE_URL);
     let (page, credential) = b.create_passkey(&mut auth).await;
-    let p = b.post_passkey(&page, &credential, "Laptop", "wrong password").await;
+    let p = b
+        .post_passkey(&page, &credential, "Laptop", "wrong password")
+        .await;
     assert_eq!(p.status, 401);
     assert!(p.body.contains("Incorrect password."));
     let p = b.post_passkey(&page, &credential, "", PASSWORD).await;
@@ -106,7 +121,9 @@ async fn adding_refuses_a_wrong_password_a_bad_answer_and_a_replay() {
     let long = "x".repeat(61);
     let p = b.post_passkey(&page, &credential, &long, PASSWORD).await;
     assert_eq!(p.status, 400);
-    let p = b.post_passkey(&page, "{\"id\":1}", "Laptop", PASSWORD).await;
+    let p = b
+        .post_passkey(&page, "{\"id\":1}", "Laptop", PASSWORD)
+        .await;
     assert_eq!((p.status, p.body.contains(NOT_ADDED)), (400, true));
     // Another origin's answer (a phishing page's), then no user
     // verification: refused, each using its challenge up.
@@ -187,16 +204,28 @@ async fn an_unknown_or_removed_credential_is_refused() {
     let mut bob = env.browser();
     bob.register("Bob", "bob@example.com", PASSWORD).await;
     let bobs = bob.get("/account/passkeys").await;
-    let fields = [("csrf_token", bobs.csrf()), ("passkey", id.clone()), ("password", PASSWORD.into())];
+    let fields = [
+        ("csrf_token", bobs.csrf()),
+        ("passkey", id.clone()),
+        ("password", PASSWORD.into()),
+    ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = bob.post("/account/passkeys/remove", &fields).await;
     assert_eq!(p.location(), Some("/account/passkeys"));
-    assert!(bob.get("/account/passkeys").await.body.contains("Passkey removed."));
+    assert!(bob
+        .get("/account/passkeys")
+        .await
+        .body
+        .contains("Passkey removed."));
     assert_eq!(passkey_login(&env, &mut auth).await.location(), Some("/"));
     new_mail(&env, &mut seen).await;
     // The wrong password removes nothing; the right one does.
     let page = b.get("/account/passkeys").await;
-    let mut fields = vec![("csrf_token", page.csrf()), ("passkey", id), ("password", "wrong".into())];
+    let mut fields = [
+        ("csrf_token", page.csrf()),
+        ("passkey", id),
+        ("password", "wrong".into()),
+    ];
     let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = b.post("/account/passkeys/remove", &f).await;
     assert_eq!(p.status, 401);
@@ -204,7 +233,11 @@ async fn an_unknown_or_removed_credential_is_refused() {
     let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = b.post("/account/passkeys/remove", &f).await;
     assert_eq!(p.location(), Some("/account/passkeys"));
-    assert!(b.get("/account/passkeys").await.body.contains("no passkeys yet"));
+    assert!(b
+        .get("/account/passkeys")
+        .await
+        .body
+        .contains("no passkeys yet"));
     let mails = new_mail(&env, &mut seen).await;
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(subjects.len(), 1, "{subjects:?}");
@@ -261,14 +294,22 @@ async fn deleting_the_account_deletes_its_passkeys() {
     b.get("/account/passkeys").await; // a registration under way too
     let keys = env.app.partition_keys(&account).await;
     assert!(keys.iter().any(|k| k.starts_with("passkey#")), "{keys:?}");
-    assert!(keys.iter().any(|k| k.starts_with("passkey-reg#")), "{keys:?}");
+    assert!(
+        keys.iter().any(|k| k.starts_with("passkey-reg#")),
+        "{keys:?}"
+    );
     let page = b.get("/account/delete").await;
-    let fields = [("csrf_token", page.csrf()), ("password", PASSWORD.to_string())];
+    let fields = [
+        ("csrf_token", page.csrf()),
+        ("password", PASSWORD.to_string()),
+    ];
     let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(b.post("/account/delete", &f).await.status, 303);
     assert_eq!(env.app.partition_keys(&account).await, Vec::<String>::new());
     refused(&passkey_login(&env, &mut auth).await);
     // The name taken again: the old passkey names the old account.
-    env.browser().register("Alice", "alice2@example.com", PASSWORD).await;
+    env.browser()
+        .register("Alice", "alice2@example.com", PASSWORD)
+        .await;
     refused(&passkey_login(&env, &mut auth).await);
 }

@@ -46,11 +46,16 @@ async fn a_new_window_that_cannot_be_written_refuses_the_attempt() {
     // conditional PutItem, and every SDK attempt of it fails. A failure
     // is not contention: answered at once, not tried again.
     env.clock.advance(15 * 60 + 1);
+    // (PutItem 1 is the log-in page's passkey challenge.)
     let before = faults.count("PutItem");
-    faults.inject("PutItem", 1..=3, Fault::ServerError);
+    faults.inject("PutItem", 2..=4, Fault::ServerError);
     refused_with_503(&mut b, "PutItem fails").await;
     let puts = faults.count("PutItem") - before;
-    assert_eq!(puts, 3, "the SDK's own attempts, no more");
+    assert_eq!(
+        puts,
+        1 + 3,
+        "the page's challenge, then the SDK's own attempts, no more"
+    );
     let p = b.login("alice", PASSWORD, false).await;
     assert_eq!(p.status, 303, "{}", p.body);
 }
@@ -66,10 +71,15 @@ async fn losing_the_race_to_open_a_new_window_still_counts_the_attempt() {
     env.clock.advance(15 * 60 + 1);
     // A parallel request opened the new window first: this request's
     // PutItem fails its condition. It joins that window instead.
+    // (PutItem 1 is the log-in page's passkey challenge.)
     let before = faults.count("PutItem");
-    faults.inject("PutItem", 1..=1, Fault::ConditionFailed);
+    faults.inject("PutItem", 2..=2, Fault::ConditionFailed);
     let p = b.login("alice", PASSWORD, false).await;
     assert_eq!((p.status, p.location()), (303, Some("/")), "{}", p.body);
     let puts = faults.count("PutItem") - before;
-    assert_eq!(puts, 2, "the lost race, then the window opened");
+    assert_eq!(
+        puts,
+        1 + 2,
+        "the page's challenge, the lost race, then the window opened"
+    );
 }

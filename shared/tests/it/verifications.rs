@@ -51,7 +51,15 @@ async fn a_locked_name_runs_no_verification_and_reads_no_account() {
         env.app.password_verifications();
         faults.take_grants();
         for password in ["wrong-password", PASSWORD] {
-            let p = b.login(name, password, false).await;
+            // The form first (its passkey challenge is the page's own write).
+            let token = b.get("/login").await.csrf();
+            faults.take_grants();
+            let fields = [
+                ("username", name),
+                ("password", password),
+                ("csrf_token", &token),
+            ];
+            let p = b.post("/login", &fields).await;
             assert_eq!(p.status, 429, "{name}");
             assert_eq!(env.app.password_verifications(), 0, "{name}");
             let touched = tables(&faults);

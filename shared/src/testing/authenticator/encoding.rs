@@ -18,20 +18,33 @@ pub(super) fn str_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, Authent
     v.as_str().ok_or_else(|| missing(name))
 }
 
-pub(super) fn b64_field(opts: &Value, pointer: &str, name: &str) -> Result<Vec<u8>, AuthenticatorError> {
-    let s = opts.pointer(pointer).and_then(Value::as_str).ok_or_else(|| missing(name))?;
+pub(super) fn b64_field(
+    opts: &Value,
+    pointer: &str,
+    name: &str,
+) -> Result<Vec<u8>, AuthenticatorError> {
+    let s = opts
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .ok_or_else(|| missing(name))?;
     b64url_decode(s)
 }
 
 /// Raw ids of a `PublicKeyCredentialDescriptorJSON` list; absent or null is
 /// an empty list.
-pub(super) fn descriptor_ids(opts: &Value, field: &str) -> Result<Vec<Vec<u8>>, AuthenticatorError> {
+pub(super) fn descriptor_ids(
+    opts: &Value,
+    field: &str,
+) -> Result<Vec<Vec<u8>>, AuthenticatorError> {
     match opts.get(field) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(list)) => list
             .iter()
             .map(|d| {
-                let id = d.get("id").and_then(Value::as_str).ok_or_else(|| missing(field))?;
+                let id = d
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| missing(field))?;
                 b64url_decode(id)
             })
             .collect(),
@@ -115,4 +128,3 @@ pub(super) fn cbor_head(out: &mut Vec<u8>, major: u8, n: u64) {
         out.extend_from_slice(&n.to_be_bytes());
     }
 }
-

@@ -129,7 +129,9 @@ impl fmt::Display for AuthenticatorError {
         match self {
             Self::InvalidOptions(m) => write!(f, "invalid WebAuthn options: {m}"),
             Self::UnsupportedAlgorithm => f.write_str("pubKeyCredParams does not offer ES256 (-7)"),
-            Self::CredentialExcluded => f.write_str("a credential of this authenticator is excluded"),
+            Self::CredentialExcluded => {
+                f.write_str("a credential of this authenticator is excluded")
+            }
             Self::NoCredential => f.write_str("no matching credential on this authenticator"),
             Self::Random(m) => write!(f, "system RNG failed: {m}"),
         }
@@ -234,7 +236,11 @@ impl Authenticator {
     /// `credential_id` (with [`CounterMode::Incrementing`] the next assertion
     /// reports `value + 1`). Returns `false` if there is no such credential.
     pub fn set_counter(&mut self, credential_id: &str, value: u32) -> bool {
-        match self.credentials.iter_mut().find(|c| c.id_b64() == credential_id) {
+        match self
+            .credentials
+            .iter_mut()
+            .find(|c| c.id_b64() == credential_id)
+        {
             Some(c) => {
                 c.counter = value;
                 true
@@ -259,11 +265,18 @@ impl Authenticator {
             .get("pubKeyCredParams")
             .and_then(Value::as_array)
             .ok_or_else(|| missing("pubKeyCredParams"))?;
-        if !params.iter().any(|p| p.get("alg").and_then(Value::as_i64) == Some(COSE_ALG_ES256)) {
+        if !params
+            .iter()
+            .any(|p| p.get("alg").and_then(Value::as_i64) == Some(COSE_ALG_ES256))
+        {
             return Err(AuthenticatorError::UnsupportedAlgorithm);
         }
         for excluded in descriptor_ids(opts, "excludeCredentials")? {
-            if self.credentials.iter().any(|c| c.rp_id == rp_id && c.id == excluded) {
+            if self
+                .credentials
+                .iter()
+                .any(|c| c.rp_id == rp_id && c.id == excluded)
+            {
                 return Err(AuthenticatorError::CredentialExcluded);
             }
         }
@@ -410,7 +423,10 @@ impl Authenticator {
 
     /// Host part of `origin` (what a browser uses as RP id when none is given).
     fn origin_host(&self) -> Result<String, AuthenticatorError> {
-        let rest = self.origin.split_once("://").map_or(self.origin.as_str(), |(_, r)| r);
+        let rest = self
+            .origin
+            .split_once("://")
+            .map_or(self.origin.as_str(), |(_, r)| r);
         let authority = rest.split('/').next().unwrap_or_default();
         let host = match authority.rsplit_once(':') {
             Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,

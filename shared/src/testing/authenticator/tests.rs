@@ -26,11 +26,17 @@ fn cbor_vectors() {
     assert_eq!(enc(Cbor::Int(-7)), [0x26]);
     assert_eq!(enc(Cbor::Int(-100)), [0x38, 0x63]);
     assert_eq!(enc(Cbor::Int(-1000)), [0x39, 0x03, 0xe7]);
-    assert_eq!(enc(Cbor::Int(i64::MIN)), [0x3b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    assert_eq!(
+        enc(Cbor::Int(i64::MIN)),
+        [0x3b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+    );
     assert_eq!(enc(Cbor::Text("a")), [0x61, 0x61]);
     assert_eq!(enc(Cbor::Bytes(&[1, 2, 3, 4])), [0x44, 1, 2, 3, 4]);
     assert_eq!(
-        enc(Cbor::Map(vec![(Cbor::Int(1), Cbor::Int(2)), (Cbor::Int(3), Cbor::Int(4))])),
+        enc(Cbor::Map(vec![
+            (Cbor::Int(1), Cbor::Int(2)),
+            (Cbor::Int(3), Cbor::Int(4))
+        ])),
         [0xa2, 0x01, 0x02, 0x03, 0x04]
     );
     assert_eq!(enc(Cbor::Map(Vec::new())), [0xa0]);
@@ -53,7 +59,9 @@ fn field(v: &Value, pointer: &str) -> Vec<u8> {
 #[test]
 fn registration_layout() {
     let mut auth = Authenticator::new("http://localhost:9000").with_backup(true, true);
-    let reg = auth.register(&json!({"publicKey": creation_options()})).expect("register");
+    let reg = auth
+        .register(&json!({"publicKey": creation_options()}))
+        .expect("register");
     let cred = &auth.credentials()[0];
     assert!((16..=32).contains(&cred.id.len()));
     assert_eq!(reg["id"], cred.id_b64());
@@ -81,13 +89,17 @@ fn registration_layout() {
     let n = usize::from(u16::from_be_bytes([ad[53], ad[54]]));
     assert_eq!(ad[55..55 + n], cred.id[..]);
     let cose = &ad[55 + n..];
-    assert_eq!(cose[..10], [0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+    assert_eq!(
+        cose[..10],
+        [0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]
+    );
     assert_eq!(cose.len(), 10 + 32 + 3 + 32);
 }
 
 #[test]
 fn assertion_signature_verifies() {
-    let mut auth = Authenticator::new("http://localhost:9000").with_counter(CounterMode::Incrementing);
+    let mut auth =
+        Authenticator::new("http://localhost:9000").with_counter(CounterMode::Incrementing);
     auth.register(&creation_options()).expect("register");
     let req = json!({"challenge": b64url(b"chal"), "rpId": "localhost", "allowCredentials": []});
     let a = auth.authenticate(&req).expect("authenticate");
@@ -119,18 +131,30 @@ fn refusals_and_rp_id_fallback() {
     assert_eq!(auth.credentials()[0].rp_id, "blog.example.com");
 
     opts["excludeCredentials"] = json!([{"type": "public-key", "id": auth.credential_id()}]);
-    assert_eq!(auth.register(&opts), Err(AuthenticatorError::CredentialExcluded));
+    assert_eq!(
+        auth.register(&opts),
+        Err(AuthenticatorError::CredentialExcluded)
+    );
     opts["pubKeyCredParams"] = json!([{"type": "public-key", "alg": -257}]);
-    assert_eq!(auth.register(&opts), Err(AuthenticatorError::UnsupportedAlgorithm));
+    assert_eq!(
+        auth.register(&opts),
+        Err(AuthenticatorError::UnsupportedAlgorithm)
+    );
     assert!(matches!(
         auth.register(&json!({"challenge": "!!"})),
         Err(AuthenticatorError::InvalidOptions(_))
     ));
 
     let req = json!({"challenge": b64url(b"c"), "rpId": "other.example"});
-    assert_eq!(auth.authenticate(&req), Err(AuthenticatorError::NoCredential));
+    assert_eq!(
+        auth.authenticate(&req),
+        Err(AuthenticatorError::NoCredential)
+    );
     let req = json!({"challenge": b64url(b"c"), "allowCredentials": [{"type": "public-key", "id": b64url(b"nope")}]});
-    assert_eq!(auth.authenticate(&req), Err(AuthenticatorError::NoCredential));
+    assert_eq!(
+        auth.authenticate(&req),
+        Err(AuthenticatorError::NoCredential)
+    );
     let req = json!({"challenge": b64url(b"c")});
     assert!(auth.authenticate(&req).is_ok());
 }
