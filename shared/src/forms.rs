@@ -8,6 +8,19 @@ pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest value any field of ours accepts (a password is at most 128
 /// characters, 512 bytes of UTF-8).
 pub const MAX_FIELD_BYTES: usize = 1024;
+/// The one exception: a passkey's `credential` (WebAuthn JSON: the
+/// attestation or assertion, 1-3 KB from a browser), within the body's
+/// limit.
+pub const MAX_CREDENTIAL_BYTES: usize = 12 * 1024;
+
+/// The longest value the field `name` accepts.
+fn limit(name: &str) -> usize {
+    if name == "credential" {
+        MAX_CREDENTIAL_BYTES
+    } else {
+        MAX_FIELD_BYTES
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FormError {
@@ -74,7 +87,7 @@ pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         };
         let name = decode(name)?;
         let value = decode(value)?;
-        if value.len() > MAX_FIELD_BYTES {
+        if value.len() > limit(&name) {
             return Err(FormError::TooLong(printable(&name)));
         }
         if fields.contains_key(&name) {
@@ -202,6 +215,10 @@ mod tests {
             FormError::TooLong("password".into())
         );
         // The limit itself is allowed, counted in decoded bytes.
+        let credential = format!("credential={}", "x".repeat(MAX_CREDENTIAL_BYTES));
+        assert!(parse(credential.as_bytes()).is_ok());
+        let credential = format!("credential={}", "x".repeat(MAX_CREDENTIAL_BYTES + 1));
+        assert!(parse(credential.as_bytes()).is_err());
         let at_limit = format!("password={}", "%41".repeat(MAX_FIELD_BYTES));
         let form = parse(at_limit.as_bytes()).unwrap();
         assert_eq!(form.text("password").len(), MAX_FIELD_BYTES);

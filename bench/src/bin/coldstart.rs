@@ -133,6 +133,11 @@ async fn main() {
             vec![ev("GET", "/login/two-factor", &[]); 6],
             redirect,
         ),
+        (
+            "passkey",
+            vec![ev("GET", "/account/passkeys", &session); 6],
+            ok,
+        ),
         ("mailer", vec![r#"{"Records":[]}"#.to_string(); 6], batch),
     ];
 
