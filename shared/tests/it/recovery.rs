@@ -249,6 +249,30 @@ async fn an_account_keeps_at_most_100_live_sessions_and_a_sign_in_ends_the_oldes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_brings_a_flood_from_before_the_cap_back_within_it() {
+    // 250 live sessions (planted, as if from before the cap): the sign-in's
+    // transaction ends 90 of the oldest, the rest past the cap go right
+    // after it; 100 are left, the newest.
+    let env = Env::start().await;
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    let planted = env.app.plant_sessions("alice", 249).await;
+    let mut b = env.browser();
+    assert_eq!(b.login("alice", PASSWORD, false).await.status, 303);
+    let account = env.app.account_id("alice").await.unwrap();
+    assert_eq!(env.app.stored_sessions(&account).await, 100);
+    let listed = b.get("/account").await.session_ids();
+    assert_eq!(listed.len(), 100);
+    assert!(listed.contains(&planted[248].0), "the newest stays");
+    // 251 with this one: the 151 oldest end.
+    assert!(
+        !listed.contains(&planted[150].0),
+        "the oldest past the cap go"
+    );
+    assert!(listed.contains(&planted[151].0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_ends_a_flood_of_sessions_within_its_request() {
     // 2,000 sessions from before the cap (the bench measures 10,000): one
     // write ends them all, and every one of their cookies is anonymous.
@@ -317,4 +341,32 @@ async fn the_reset_cookie_lasts_15_minutes_by_the_servers_clock() {
     env.clock.advance(1);
     let p = b.get("/password/reset").await;
     assert_eq!(p.status, 410, "{}", p.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_password_resets_the_names_failed_login_count() {
+    // Wrong passwords at "confirm it's you" count like failed logins; the
+    // right one resets the count, as a successful login does.
+    let env = Env::start().await;
+    let mut a = env.browser();
+    a.register("Alice", "alice@example.com", PASSWORD).await;
+    for _ in 0..4 {
+        assert_eq!(
+            change(&mut a, "wrong-password-1", NEW_PASSWORD)
+                .await
+                .status,
+            401
+        );
+    }
+    let p = change(&mut a, PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let mut b = env.browser();
+    for _ in 0..4 {
+        assert_eq!(
+            b.login("alice", "wrong-password-2", false).await.status,
+            401
+        );
+    }
+    let p = b.login("alice", NEW_PASSWORD, false).await;
+    assert_eq!(p.status, 303, "not locked: the count started again");
 }
