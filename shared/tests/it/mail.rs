@@ -231,3 +231,24 @@ async fn the_mailer_drops_what_must_not_be_sent() {
         .batch_item_failures
         .is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_mark_that_cannot_be_written_is_retried_not_dropped() {
+    let faults = Faults::new();
+    let env = Env::start_mail_faulty(&[], &faults).await;
+    let mut seen = 0;
+    env.browser()
+        .register("Alice", "alice@example.com", PASSWORD)
+        .await;
+    new_mail(&env, &mut seen).await;
+    let p = crate::lifecycle::forgot(&env, "alice@example.com").await;
+    assert_eq!(p.status, 303);
+    // Every SDK attempt of the mailer's first write, the "sent" mark,
+    // fails: DynamoDB failing is not a lost race, so the record is handed
+    // back and its retry sends it, once.
+    faults.inject("UpdateItem", 1..=3, Fault::ServerError);
+    let mails = new_mail(&env, &mut seen).await;
+    let resets = mails.iter().filter(|m| m.subject.contains("Reset")).count();
+    assert_eq!(resets, 1, "{mails:?}");
+    assert!(faults.count("UpdateItem") >= 3, "the faults were reached");
+}

@@ -178,3 +178,29 @@ async fn the_first_sign_in_ends_the_forms_resubmission() {
     assert_eq!(d.login("ALICE", PASSWORD, false).await.status, 303);
     assert!(d.get("/account").await.body.contains("alice@example.com"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_refused_on_another_item_is_not_called_a_taken_address() {
+    // The transaction refused at its third item (the account's row, not
+    // the name or the address): a conflict, nothing created; the address
+    // is not said to be taken.
+    let faults = Faults::new();
+    let env = Env::start_faulty(&[], &faults).await;
+    let mut b = env.browser();
+    let form = b.get("/register").await;
+    let rid = form.input("request_id").unwrap_or_default();
+    let reasons: &'static [&'static str] = &["None", "None", "ConditionalCheckFailed"];
+    faults.inject("TransactWriteItems", 1..=1, Fault::Cancelled(reasons));
+    let fields = [
+        ("username", "Alice"),
+        ("email", "alice@example.com"),
+        ("password", PASSWORD),
+        ("csrf_token", &form.csrf()),
+        ("request_id", &rid),
+    ];
+    let p = b.post("/register", &fields).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(!p.body.contains("Email already registered."), "{}", p.body);
+    assert!(!p.body.contains("Username already taken."), "{}", p.body);
+    assert_eq!(env.app.account_id("alice").await, None, "nothing created");
+}
