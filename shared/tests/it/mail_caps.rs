@@ -74,7 +74,10 @@ async fn whatever_asks_no_address_gets_more_than_ten_emails_an_hour() {
     // Half an hour on, the same hour: still nothing more.
     env.clock.advance(30 * 60);
     env.app.plant_mail("alice", 1).await;
-    assert!(new_mail(&env, &mut seen).await.is_empty(), "the hour's cap holds");
+    assert!(
+        new_mail(&env, &mut seen).await.is_empty(),
+        "the hour's cap holds"
+    );
     // The hour over, mail goes again.
     env.clock.advance(30 * 60);
     env.app.plant_mail("alice", 1).await;
