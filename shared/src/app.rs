@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
+use crate::crypto::passkey::RelyingParty;
 use crate::crypto::password::{HashError, Hasher};
 use crate::crypto::Keys;
 use crate::store::{self, Store};
@@ -52,8 +53,8 @@ pub struct App {
     pub(crate) hasher: Hasher,
     pub(crate) views: Views,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Passkeys' routes: only the `passkey` function installs them.
-    pub(crate) passkeys: Option<Box<dyn crate::web::PasskeyRoutes>>,
+    /// Passkeys' relying party: only the `passkey` function builds it.
+    pub(crate) relying_party: Option<RelyingParty>,
 }
 
 impl App {
@@ -82,11 +83,11 @@ impl App {
             views,
             config,
             clock,
-            passkeys: None,
+            relying_party: None,
         })
     }
 
-    /// The app with passkeys' routes: the relying party is the site's own
+    /// The app with passkeys' relying party: the site's own
     /// address (`SITE_URL`). Without one there are none (their routes
     /// answer 404, and no page offers passkeys): a passkey made for an
     /// address the site then leaves would be orphaned.
@@ -95,9 +96,9 @@ impl App {
             tracing::warn!("no SITE_URL: passkeys are off");
             return Ok(self);
         };
-        let routes = crate::web::passkeys::routes(site_url, &self.config.site_name)
+        let rp = RelyingParty::new(site_url, &self.config.site_name)
             .map_err(|e| InitError::Passkeys(e.to_string()))?;
-        self.passkeys = Some(Box::new(routes));
+        self.relying_party = Some(rp);
         Ok(self)
     }
 

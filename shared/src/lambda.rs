@@ -4,27 +4,22 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
-use crate::app::{App, InitError};
+use crate::app::App;
 use crate::routes::Function;
 
 /// Builds the app once per cold start, then serves events until the runtime
-/// stops. A missing or short `SESSION_SECRET` stops the start. Events are
-/// taken as plain JSON and read by `gateway::event::Event`, never by
-/// `lambda_http`, whose conversion panics on raw characters in the URL.
-pub async fn run(function: Function) -> Result<(), Error> {
+/// stops. `F`: the function's `Function::id`; its binary links only its own
+/// handlers (and only the `passkey` function webauthn-rs). A missing or
+/// short `SESSION_SECRET` stops the start. Events are taken as plain JSON
+/// and read by `gateway::event::Event`, never by `lambda_http`, whose
+/// conversion panics on raw characters in the URL.
+pub async fn run<const F: u8>() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    serve(function, App::from_env(function)).await
-}
-
-/// The `passkey` function's entry: `run`, plus passkeys' routes, which
-/// only this binary links (webauthn-rs with them).
-pub async fn run_passkeys() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let app = App::from_env(Function::Passkey).and_then(App::with_passkeys);
-    serve(Function::Passkey, app).await
-}
-
-async fn serve(function: Function, app: Result<App, InitError>) -> Result<(), Error> {
+    let function = const { Function::from_id(F) };
+    let mut app = App::from_env(function);
+    if const { F == Function::Passkey.id() } {
+        app = app.and_then(App::with_passkeys);
+    }
     let app = Arc::new(app.map_err(|e| {
         tracing::error!(error = %e, "refusing to start");
         e
@@ -39,7 +34,8 @@ async fn serve(function: Function, app: Result<App, InitError>) -> Result<(), Er
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let app = Arc::clone(&app);
         async move {
-            Ok::<_, std::convert::Infallible>(app.handle_json(function, event.payload).await)
+            let reply = app.handle_linked::<F>(function, event.payload).await;
+            Ok::<_, std::convert::Infallible>(reply)
         }
     }))
     .await

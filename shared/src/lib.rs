@@ -1,5 +1,6 @@
 //! The login service's core. Each Lambda binary calls [`lambda::run`] with
-//! its [`Function`]; ARCHITECTURE.md (at the repository root) walks through
+//! its [`Function`]'s id, and links only that function's handlers;
+//! ARCHITECTURE.md (at the repository root) walks through
 //! the rooms below and how a request passes through them.
 //!
 //! Public: what the function binaries use (`lambda::run`, `Function`), the

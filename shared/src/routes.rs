@@ -6,13 +6,16 @@
 //! end-to-end run to it, and check each route's answers against who may
 //! see it.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::app::App;
 use crate::error::AppError;
 use crate::gateway::reply::Reply;
 use crate::gateway::request::Req;
 use crate::web::{
-    account, delete, email, home, login, logout, password, register, reset, second_step,
-    two_factor, Stop, PASSKEYS_PAGE,
+    account, delete, email, home, login, logout, passkey_login, passkeys, password, register,
+    reset, second_step, two_factor, Stop, PASSKEYS_PAGE,
 };
 
 /// Which Lambda function is running: each serves only its own routes.
@@ -40,94 +43,104 @@ pub enum Function {
     Passkey,
 }
 
-/// What answers a route: one variant per handler, called by the one match
-/// below. (A table of boxed `fn` pointers would need no variant, but it
-/// made the SDK's request pipeline compile twice into every function:
-/// +300 KB per binary, measured. A missing match arm is a compile error.)
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Handler {
-    HomeIndex,
-    AccountShow,
-    AccountRevoke,
-    AccountRevokeOthers,
-    LoginForm,
-    LoginSubmit,
-    RegisterForm,
-    RegisterSubmit,
-    LogoutConfirm,
-    LogoutSubmit,
-    PasswordForm,
-    PasswordSubmit,
-    ForgotForm,
-    ForgotSubmit,
-    ResetOpen,
-    ResetSubmit,
-    DeleteConfirm,
-    DeleteSubmit,
-    EmailVerify,
-    EmailResend,
-    ForgetTrusted,
-    TwoFactorPage,
-    TwoFactorEnable,
-    TwoFactorCodes,
-    TwoFactorDisable,
-    SecondStepForm,
-    SecondStepSubmit,
-    PasskeysPage,
-    PasskeyAdd,
-    PasskeyRemove,
-    PasskeySignIn,
+/// Declares `Handler`, one variant per handler, and the one match that
+/// runs it. Each arm is guarded by whether the binary links the handler
+/// (`Handler::linked`, decided at compile time): a function's binary
+/// carries its own handlers only, and the code only they reach (the
+/// passkey function, for one, no two-factor, QR or registration code).
+/// (A table of boxed `fn` pointers would need no variant, but it made the
+/// SDK's request pipeline compile twice into every function: +300 KB per
+/// binary, measured.)
+macro_rules! handlers {
+    (|$app:ident, $req:ident| { $($variant:ident => $answer:expr,)* }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Handler { $($variant,)* }
+
+        impl Handler {
+            /// Every handler, in declaration order.
+            #[cfg(test)]
+            const EVERY: &[Handler] = &[$(Handler::$variant,)*];
+
+            /// The handler's future, on the heap: the match's future would be
+            /// as large as the largest handler's (tens of KiB with the SDK's
+            /// futures inside) on a 2 MiB stack. And not awaited here: an
+            /// async match would keep every arm's resume point, and with it
+            /// every handler's code, even where the guard is false.
+            fn answer<'a, const LINKED: u8>($app: &'a App, $req: &'a Req, handler: Handler) -> Answer<'a> {
+                match handler {
+                    $(Handler::$variant if const { Handler::$variant.linked(LINKED) } => Box::pin($answer),)*
+                    // Another function's route: `dispatch` never asks for one.
+                    _ => Box::pin(std::future::ready(Err(AppError::NotFound.into()))),
+                }
+            }
+        }
+    };
 }
 
+handlers!(|app, req| {
+    HomeIndex => home::index(app, req),
+    AccountShow => account::show(app, req),
+    AccountRevoke => account::revoke(app, req),
+    AccountRevokeOthers => account::revoke_others(app, req),
+    LoginForm => login::form(app, req),
+    LoginSubmit => login::submit(app, req),
+    RegisterForm => register::form(app, req),
+    RegisterSubmit => register::submit(app, req),
+    LogoutConfirm => logout::confirm(app, req),
+    LogoutSubmit => logout::submit(app, req),
+    PasswordForm => password::form(app, req),
+    PasswordSubmit => password::submit(app, req),
+    ForgotForm => reset::forgot_form(app, req),
+    ForgotSubmit => reset::forgot_submit(app, req),
+    ResetOpen => reset::open(app, req),
+    ResetSubmit => reset::submit(app, req),
+    DeleteConfirm => delete::confirm(app, req),
+    DeleteSubmit => delete::submit(app, req),
+    EmailVerify => email::verify(app, req),
+    EmailResend => email::resend(app, req),
+    ForgetTrusted => account::forget_trusted(app, req),
+    TwoFactorPage => two_factor::page(app, req),
+    TwoFactorEnable => two_factor::enable(app, req),
+    TwoFactorCodes => two_factor::new_codes(app, req),
+    TwoFactorDisable => two_factor::disable(app, req),
+    SecondStepForm => second_step::form(app, req),
+    SecondStepSubmit => second_step::submit(app, req),
+    PasskeysPage => passkeys::page(app, req),
+    PasskeyAdd => passkeys::add(app, req),
+    PasskeyRemove => passkeys::remove(app, req),
+    PasskeySignIn => passkey_login::sign_in(app, req),
+});
+
+/// A handler's answer, to come.
+type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, Stop>> + Send + 'a>>;
+
+/// What a caller that serves every function links: every handler (tests,
+/// the bench, the local tools).
+pub(crate) const ALL: u8 = u8::MAX;
+
 impl Handler {
-    async fn call(self, app: &App, req: &Req) -> Result<Reply, AppError> {
-        // On the heap: the match's future is as large as the largest
-        // handler's (tens of KiB with the SDK's futures inside), and a
-        // runtime worker's stack is 2 MiB.
-        Box::pin(self.answer(app, req))
+    async fn call<const LINKED: u8>(self, app: &App, req: &Req) -> Result<Reply, AppError> {
+        Self::answer::<LINKED>(app, req, self)
             .await
             .or_else(Stop::into_result)
     }
 
-    async fn answer(self, app: &App, req: &Req) -> Result<Reply, Stop> {
-        match self {
-            Handler::HomeIndex => home::index(app, req).await,
-            Handler::AccountShow => account::show(app, req).await,
-            Handler::AccountRevoke => account::revoke(app, req).await,
-            Handler::AccountRevokeOthers => account::revoke_others(app, req).await,
-            Handler::LoginForm => login::form(app, req).await,
-            Handler::LoginSubmit => login::submit(app, req).await,
-            Handler::RegisterForm => register::form(app, req).await,
-            Handler::RegisterSubmit => register::submit(app, req).await,
-            Handler::LogoutConfirm => logout::confirm(app, req).await,
-            Handler::LogoutSubmit => logout::submit(app, req).await,
-            Handler::PasswordForm => password::form(app, req).await,
-            Handler::PasswordSubmit => password::submit(app, req).await,
-            Handler::ForgotForm => reset::forgot_form(app, req).await,
-            Handler::ForgotSubmit => reset::forgot_submit(app, req).await,
-            Handler::ResetOpen => reset::open(app, req).await,
-            Handler::ResetSubmit => reset::submit(app, req).await,
-            Handler::DeleteConfirm => delete::confirm(app, req).await,
-            Handler::DeleteSubmit => delete::submit(app, req).await,
-            Handler::EmailVerify => email::verify(app, req).await,
-            Handler::EmailResend => email::resend(app, req).await,
-            Handler::ForgetTrusted => account::forget_trusted(app, req).await,
-            Handler::TwoFactorPage => two_factor::page(app, req).await,
-            Handler::TwoFactorEnable => two_factor::enable(app, req).await,
-            Handler::TwoFactorCodes => two_factor::new_codes(app, req).await,
-            Handler::TwoFactorDisable => two_factor::disable(app, req).await,
-            Handler::SecondStepForm => second_step::form(app, req).await,
-            Handler::SecondStepSubmit => second_step::submit(app, req).await,
-            // Through the routes the `passkey` function installs at init
-            // (`App::with_passkeys`): no other binary links webauthn-rs.
-            Handler::PasskeysPage
-            | Handler::PasskeyAdd
-            | Handler::PasskeyRemove
-            | Handler::PasskeySignIn => match &app.passkeys {
-                Some(passkeys) => passkeys.answer(self, app, req).await,
-                None => Err(AppError::NotFound.into()),
-            },
+    /// The function whose route this handler answers (the table says; a
+    /// handler in no route does not compile).
+    const fn function(self) -> Function {
+        let mut i = 0;
+        while i < TABLE.len() {
+            if TABLE[i].handler as u8 == self as u8 {
+                return TABLE[i].function;
+            }
+            i += 1;
         }
+        panic!("a handler that answers no route")
+    }
+
+    /// Whether the binary of function `linked` (or `ALL`) carries it.
+    const fn linked(self, linked: u8) -> bool {
+        linked == ALL || self.function() as u8 == linked
     }
 }
 
@@ -212,8 +225,12 @@ use Function::{
 
 /// Every route. template.yaml, the Cargo.toml router and the README must
 /// say the same: tests check each against this table.
+pub static ROUTES: &[Route] = TABLE;
+
+/// `ROUTES`, as a constant: what decides at compile time which handlers a
+/// binary links.
 #[rustfmt::skip]
-pub static ROUTES: &[Route] = &[
+const TABLE: &[Route] = &[
     route("GET",  "/",                                Home,     Handler::HomeIndex,            Some(home::PAGE),        Anyone),
     route("GET",  "/account",                         Home,     Handler::AccountShow,          Some(account::PAGE),     Members),
     route("POST", "/account/sessions/revoke",         Home,     Handler::AccountRevoke,        None,                    Members),
@@ -248,6 +265,23 @@ pub static ROUTES: &[Route] = &[
 ];
 
 impl Function {
+    /// Every function, in declaration order (`id`).
+    pub const EVERY: [Function; 10] = [
+        Home, Login, Register, Logout, Password, Delete, Email, TwoFactor, TwoStep, Passkey,
+    ];
+
+    /// The function as a const generic parameter: its binary is built with
+    /// `lambda::run::<{ Function::X.id() }>`, which links its handlers only.
+    pub const fn id(self) -> u8 {
+        self as u8
+    }
+
+    /// The function with this `id` (a bad one does not compile where it is
+    /// a constant).
+    pub(crate) const fn from_id(id: u8) -> Function {
+        Self::EVERY[id as usize]
+    }
+
     /// The function API Gateway routes `path` to.
     pub fn for_path(path: &str) -> Option<Function> {
         ROUTES.iter().find(|r| r.path == path).map(|r| r.function)
@@ -284,7 +318,8 @@ impl Function {
 
 /// Runs the route `function` serves at this method and path; `404` when it
 /// serves no such path, `405` with `Allow` when not with this method.
-pub(crate) async fn dispatch(
+/// `LINKED`: the handlers the binary carries (`function`'s own, or `ALL`).
+pub(crate) async fn dispatch<const LINKED: u8>(
     app: &App,
     function: Function,
     req: &mut Req,
@@ -296,7 +331,7 @@ pub(crate) async fn dispatch(
     for route in here {
         if route.method == req.method.as_str() {
             req.back = route.back();
-            return route.handler.call(app, req).await;
+            return route.handler.call::<LINKED>(app, req).await;
         }
         allowed.push(route.method);
     }
@@ -336,6 +371,23 @@ mod tests {
                 r.path,
                 access.collect::<Vec<_>>()
             );
+        }
+    }
+
+    #[test]
+    fn each_binary_links_its_own_handlers_and_no_other() {
+        for (i, f) in Function::EVERY.into_iter().enumerate() {
+            assert_eq!(usize::from(f.id()), i, "Function::EVERY is out of order");
+            assert_eq!(Function::from_id(f.id()), f);
+        }
+        for &handler in Handler::EVERY {
+            let mut routes = ROUTES.iter().filter(|r| r.handler == handler);
+            let own = routes.next().expect("a handler with a route").function;
+            assert!(routes.next().is_none(), "{handler:?} answers two routes");
+            for f in Function::EVERY {
+                assert_eq!(handler.linked(f.id()), f == own, "{handler:?} in {f:?}");
+            }
+            assert!(handler.linked(ALL));
         }
     }
 

@@ -31,11 +31,11 @@ impl App {
         Self::for_function(Config::from_env()?, Arc::new(SystemClock), function)
     }
 
-    /// Serves one request.
-    pub(crate) async fn handle(&self, function: Function, event: Event) -> Response {
+    /// Serves one request. `LINKED`: the handlers the binary carries.
+    async fn handle<const LINKED: u8>(&self, function: Function, event: Event) -> Response {
         let started = Instant::now();
         let mut req = Req::from_event(event, &self.keys, self.secure());
-        let reply = match routes::dispatch(self, function, &mut req).await {
+        let reply = match routes::dispatch::<LINKED>(self, function, &mut req).await {
             Ok(reply) => reply,
             Err(e) => self.error_reply(&e),
         };
@@ -51,11 +51,22 @@ impl App {
         reply.finish(req.secure, &self.views.sources())
     }
 
-    /// Serves the JSON the runtime delivered. Anything that is not an HTTP
-    /// API event gets a 400 page too, never an error to the runtime.
+    /// Serves the JSON the runtime delivered, as `function` would (tests,
+    /// tools: this links every handler).
     pub async fn handle_json(&self, function: Function, json: serde_json::Value) -> Response {
+        self.handle_linked::<{ routes::ALL }>(function, json).await
+    }
+
+    /// `handle_json` in a function's binary, which links only the handlers
+    /// of `LINKED`. Anything that is not an HTTP API event gets a 400 page
+    /// too, never an error to the runtime.
+    pub(crate) async fn handle_linked<const LINKED: u8>(
+        &self,
+        function: Function,
+        json: serde_json::Value,
+    ) -> Response {
         match Event::from_json(json) {
-            Some(event) => self.handle(function, event).await,
+            Some(event) => self.handle::<LINKED>(function, event).await,
             None => {
                 tracing::warn!("not an API Gateway HTTP API event");
                 let reply = self.error_reply(&AppError::BadRequest);

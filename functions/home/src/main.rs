@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::lambda::run(shared::Function::Home).await
+    shared::lambda::run::<{ shared::Function::Home.id() }>().await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::lambda::run(shared::Function::Logout).await
+    shared::lambda::run::<{ shared::Function::Logout.id() }>().await
 }

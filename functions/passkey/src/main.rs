@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::lambda::run_passkeys().await
+    shared::lambda::run::<{ shared::Function::Passkey.id() }>().await
 }

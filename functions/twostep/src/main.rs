@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::lambda::run(shared::Function::TwoStep).await
+    shared::lambda::run::<{ shared::Function::TwoStep.id() }>().await
 }

@@ -23,7 +23,7 @@ pub(crate) use links::notice;
 mod codes;
 pub(crate) mod login;
 pub(crate) mod logout;
-mod passkey_login;
+pub(crate) mod passkey_login;
 pub(crate) mod passkeys;
 pub(crate) mod password;
 mod reauth;
@@ -41,19 +41,6 @@ use crate::gateway::request::Req;
 
 /// The passkeys page.
 pub(crate) const PASSKEYS_PAGE: &str = "passkeys.html";
-
-/// The passkeys' handlers, reached through a trait object that only the
-/// `passkey` function's entry point creates (`App::with_passkeys`): no
-/// other binary refers to them, so the linker leaves webauthn-rs out of
-/// every other function.
-pub(crate) trait PasskeyRoutes: Send + Sync {
-    fn answer<'a>(
-        &'a self,
-        handler: crate::routes::Handler,
-        app: &'a App,
-        req: &'a Req,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply>> + Send + 'a>>;
-}
 
 /// How a handler stops before its own answer.
 #[derive(Debug)]

@@ -25,7 +25,8 @@ struct Proven {
     counter: i64,
 }
 
-pub(super) async fn sign_in(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
+pub(crate) async fn sign_in(app: &App, req: &Req) -> Result<Reply> {
+    let rp = super::passkeys::relying_party(app)?;
     let (visit, form) = gate::guest_post(app, req).await?;
     let next = form
         .get("next")

@@ -8,15 +8,11 @@
 
 use serde::Serialize;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use super::prelude::*;
-use super::{links, passkey_login, reauth, PasskeyRoutes};
+use super::{links, reauth};
 use crate::clock;
-use crate::crypto::passkey::{RelyingParty, RelyingPartyError};
+use crate::crypto::passkey::RelyingParty;
 use crate::crypto::{random_b64, token_hash};
-use crate::routes::Handler;
 use crate::store::{MailKind, Passkey, StoreError, User};
 
 use super::PASSKEYS_PAGE as PAGE;
@@ -36,38 +32,13 @@ struct Listed {
     last_used: Option<String>,
 }
 
-/// The routes `App::with_passkeys` installs, with the relying party.
-pub(crate) struct Passkeys {
-    rp: RelyingParty,
-}
-
-pub(crate) fn routes(
-    site_url: &str,
-    site_name: &str,
-) -> std::result::Result<Passkeys, RelyingPartyError> {
-    Ok(Passkeys {
-        rp: RelyingParty::new(site_url, site_name)?,
-    })
-}
-
-impl PasskeyRoutes for Passkeys {
-    fn answer<'a>(
-        &'a self,
-        handler: Handler,
-        app: &'a App,
-        req: &'a Req,
-    ) -> Pin<Box<dyn Future<Output = Result<Reply>> + Send + 'a>> {
-        let rp = &self.rp;
-        Box::pin(async move {
-            match handler {
-                Handler::PasskeysPage => page(app, rp, req).await,
-                Handler::PasskeyAdd => add(app, rp, req).await,
-                Handler::PasskeyRemove => remove(app, rp, req).await,
-                Handler::PasskeySignIn => passkey_login::sign_in(app, rp, req).await,
-                _ => Err(AppError::NotFound.into()),
-            }
-        })
-    }
+/// The relying party the `passkey` function builds at init
+/// (`App::with_passkeys`). Without a site address there is none, and
+/// passkeys' routes answer 404.
+pub(super) fn relying_party(app: &App) -> Result<&RelyingParty> {
+    app.relying_party
+        .as_ref()
+        .ok_or_else(|| AppError::NotFound.into())
 }
 
 /// The page: the list, and the add form with new creation options (their
@@ -114,7 +85,8 @@ pub(super) fn script_safe(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e")
 }
 
-async fn page(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
+pub(crate) async fn page(app: &App, req: &Req) -> Result<Reply> {
+    let rp = relying_party(app)?;
     let visit = gate::member(app, req).await?;
     render(app, rp, visit, None, "").await
 }
@@ -126,7 +98,8 @@ fn valid_name(name: &str) -> Option<&str> {
     (1..=NAME_MAX).contains(&n).then_some(name)
 }
 
-async fn add(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
+pub(crate) async fn add(app: &App, req: &Req) -> Result<Reply> {
+    let rp = relying_party(app)?;
     let (visit, form) = gate::member_post(app, req).await?;
     let typed = form.text("name");
     let password = form.text("password");
@@ -215,7 +188,8 @@ async fn created(
     }))
 }
 
-async fn remove(app: &App, rp: &RelyingParty, req: &Req) -> Result<Reply> {
+pub(crate) async fn remove(app: &App, req: &Req) -> Result<Reply> {
+    let rp = relying_party(app)?;
     let (visit, form) = gate::member_post(app, req).await?;
     let password = form.text("password");
     if password.is_empty() {
