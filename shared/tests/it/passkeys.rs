@@ -3,7 +3,8 @@
 //! challenge once), signing in with it (no username, no second step), and
 //! every refusal the contract lists: unknown or removed credential, wrong
 //! or used challenge, no user verification, a counter going backwards, a
-//! foreign passkey id on remove. Notices, the sessions list and deletion.
+//! foreign passkey id on remove; two removals racing. Notices, the sessions
+//! list and deletion.
 
 use shared::testing::*;
 
@@ -312,4 +313,57 @@ async fn deleting_the_account_deletes_its_passkeys() {
         .register("Alice", "alice2@example.com", PASSWORD)
         .await;
     refused(&passkey_login(&env, &mut auth).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_removals_racing_for_one_passkey_remove_it_once() {
+    let env = Env::start_mail(&[]).await;
+    let mut seen = 0;
+    let (mut a, mut auth) = member_with_passkey(&env, "Alice").await;
+    let mut b = env.browser();
+    assert_eq!(b.login("Alice", PASSWORD, false).await.status, 303);
+    // A race is not won the same way every time: five rounds, an hour
+    // apart (ten emails an hour reach one address).
+    for round in 0..5 {
+        if round > 0 {
+            env.clock.advance(61 * 60);
+            let p = a.add_passkey(&mut auth, "Laptop", PASSWORD).await;
+            assert_eq!(p.location(), Some("/account/passkeys"), "{}", p.body);
+        }
+        new_mail(&env, &mut seen).await;
+        let (pa, pb) = (
+            a.get("/account/passkeys").await,
+            b.get("/account/passkeys").await,
+        );
+        let id = pa.input("passkey").expect("a remove form");
+        let (ta, tb) = (pa.csrf(), pb.csrf());
+        let fa = [
+            ("csrf_token", ta.as_str()),
+            ("passkey", &id),
+            ("password", PASSWORD),
+        ];
+        let fb = [
+            ("csrf_token", tb.as_str()),
+            ("passkey", &id),
+            ("password", PASSWORD),
+        ];
+        let (ra, rb) = tokio::join!(
+            a.post("/account/passkeys/remove", &fa),
+            b.post("/account/passkeys/remove", &fb)
+        );
+        // Both get the same answer; one removal, one notice.
+        for r in [&ra, &rb] {
+            assert_eq!(r.location(), Some("/account/passkeys"), "{}", r.body);
+        }
+        let mails = new_mail(&env, &mut seen).await;
+        let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+        assert_eq!(subjects.len(), 1, "round {round}: {subjects:?}");
+        assert!(subjects[0].contains("A passkey was removed"));
+        assert!(a
+            .get("/account/passkeys")
+            .await
+            .body
+            .contains("no passkeys yet"));
+        refused(&passkey_login(&env, &mut auth).await);
+    }
 }
