@@ -18,6 +18,7 @@ mod batch;
 mod browsers;
 mod client;
 mod item;
+mod partition;
 mod passkeys;
 mod rows;
 mod second_factor;
@@ -40,10 +41,11 @@ use crate::config::Config;
 
 pub(crate) use browsers::{Pending, Setup, Trusted};
 pub(crate) use client::{client, credentials, http_client, timeouts, RootsError};
+pub(crate) use partition::Partition;
 pub(crate) use passkeys::Passkey;
 pub(crate) use rows::{AccountRow, RowChange};
 pub(crate) use second_factor::Proof;
-pub(crate) use sessions::{Method, Partition, Session};
+pub(crate) use sessions::{Method, Session};
 #[cfg(feature = "test-util")]
 pub use tables::TableCheck;
 pub(crate) use tokens::{confirm_pk, reset_pk, MailItem, MailKind, Recipient, NO_LINK};
