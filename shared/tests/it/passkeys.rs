@@ -367,3 +367,41 @@ async fn two_removals_racing_for_one_passkey_remove_it_once() {
         refused(&passkey_login(&env, &mut auth).await);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_site_address_nothing_offers_passkeys_and_their_routes_are_not_found() {
+    let env = Env::start_with(&[("SITE_URL", "")]).await;
+    let mut b = env.browser();
+    let login = b.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert!(!login.body.contains("/login/passkey"), "{}", login.body);
+    assert!(
+        !login.body.contains("passkey-login-options"),
+        "{}",
+        login.body
+    );
+    let token = login.csrf();
+    let form = [("csrf_token", token.as_str()), ("credential", "{}")];
+    assert_eq!(b.post("/login/passkey", &form).await.status, 404);
+    assert_eq!(
+        b.register("Alice", "alice@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let account = b.get("/account").await;
+    assert!(
+        !account.body.contains("/account/passkeys"),
+        "{}",
+        account.body
+    );
+    assert_eq!(b.get("/account/passkeys").await.status, 404);
+    let page = b.get("/account").await;
+    let form = [
+        ("csrf_token", page.csrf()),
+        ("passkey", "x".into()),
+        ("password", PASSWORD.into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post("/account/passkeys/remove", &form).await.status, 404);
+}
