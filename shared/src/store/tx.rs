@@ -46,6 +46,12 @@ impl<'s> Tx<'s> {
         self.items.extend(other.items);
     }
 
+    /// Appends `other`'s writes after these.
+    pub(crate) fn append(mut self, other: Tx<'_>) -> Self {
+        self.extend(other);
+        self
+    }
+
     pub(super) fn put(mut self, table: &str, item: Item, cond: Option<Cond<'_>>) -> Result<Self> {
         let mut b = Put::builder().table_name(table).set_item(Some(item));
         if let Some(c) = cond {

@@ -272,12 +272,6 @@ impl Store {
 
 /// The account's writes that go into a transaction.
 impl Tx<'_> {
-    /// Appends `other`'s writes after these.
-    pub(crate) fn append(mut self, other: Tx<'_>) -> Self {
-        self.extend(other);
-        self
-    }
-
     /// A password change: the new hash, the generation advanced and any
     /// outstanding reset link voided; only while the stored hash is still
     /// `user.password_hash`, the one the person just confirmed (a change
